@@ -1,0 +1,170 @@
+"""The `grader` command line: one function per subcommand, all registered in `build_parser`.
+
+Exit codes: 0 when the command ran (whatever a submission scored), 2 when it cannot run (bad arguments, a broken
+course.yaml, no sandbox where one is required), with a message on stderr saying what to do.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from grader.course import CourseConfigError, LimitsConfig, load_course
+
+
+class CommandError(Exception):
+    """A command cannot run; the message says what to do."""
+
+
+def add_course_parser(sub) -> None:
+    p = sub.add_parser("course", help="check or show course.yaml")
+    actions = p.add_subparsers(dest="action", required=True)
+    v = actions.add_parser("validate", help="check course.yaml: keys, types, files, duplicate ids")
+    v.add_argument("--course", type=Path, default=None, help="course.yaml or a folder inside the course")
+    v.set_defaults(func=cmd_course_validate)
+    s = actions.add_parser("show", help="print the effective settings of every assignment")
+    s.add_argument("--course", type=Path, default=None)
+    s.set_defaults(func=cmd_course_show)
+
+
+def cmd_course_validate(args) -> int:
+    course = load_course(args.course)
+    tasks = sum(len(a.tasks) for a in course.assignments)
+    points = sum(t.points for a in course.assignments for t in a.tasks)
+    print(f"course.yaml OK: {len(course.assignments)} assignments, {tasks} tasks, {points:g} points")
+    return 0
+
+
+def cmd_course_show(args) -> int:
+    course = load_course(args.course)
+    print(f"{course.name}  ({course.root / 'course.yaml'})")
+    for a in course.assignments:
+        print(f"\n{a.id}: {a.title}\n  notebook {a.notebook}\n  grader   {a.grader}\n  device   {course.device(a.id)}")
+        limits = course.limits(a.id)
+        for f in fields(LimitsConfig):
+            print(f"  {f.name:<20} {getattr(limits, f.name)!s:<8} {f.metadata['description']}")
+        for t in a.tasks:
+            print(f"  task {t.id:<16} {t.points:g} points  {t.title}")
+    return 0
+
+
+def add_release_parser(sub) -> None:
+    p = sub.add_parser("release", help="build assignments/ from solutions/ with nbgrader")
+    p.add_argument("assignment", nargs="?", default=None, help="one assignment id (default: all)")
+    p.add_argument("--course", type=Path, default=None)
+    p.set_defaults(func=cmd_release)
+
+
+def cmd_release(args) -> int:
+    from grader.release import ReleaseError, release
+
+    course = load_course(args.course)
+    if args.assignment:
+        _known_assignment(course, args.assignment)
+    try:
+        for path in release(course, args.assignment):
+            print(f"wrote {path.relative_to(course.root)}")
+    except ReleaseError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def _known_assignment(course, assignment_id: str) -> None:
+    try:
+        course.assignment(assignment_id)
+    except KeyError as exc:
+        raise CommandError(exc.args[0]) from None
+def add_grade_parser(sub) -> None:
+    p = sub.add_parser("grade", help="grade one submission (notebook, .py file or folder) in the sandbox")
+    p.add_argument("submission", type=Path, help="filled-in release notebook (.ipynb), .py file or folder")
+    p.add_argument("--assignment", help="assignment id (default: from the notebook's file name)")
+    p.add_argument("--student", default=None, help="student id (default: the file name)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for the student's tensors (default: course.yaml)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without namespaces and seccomp")
+    p.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
+    p.set_defaults(func=cmd_grade)
+
+
+def cmd_grade(args) -> int:
+    from grader.engine import GraderError, grade
+    from grader.report import table
+    from grader.sandbox import Sandbox, SandboxError
+    from grader.student_check import find_assignment
+
+    if not args.submission.exists():
+        raise CommandError(f"{args.submission} does not exist: give the path of a notebook, .py file or folder")
+    course = load_course(args.course)
+    assignment_id = args.assignment or find_assignment(course, args.submission)
+    device = args.device or course.device(assignment_id)
+    try:
+        with Sandbox(device=device, require_isolation=args.require_sandbox) as sandbox:
+            report = grade(
+                args.submission, assignment_id=assignment_id, course=course, device=device, sandbox=sandbox,
+                student=args.student or args.submission.stem,
+            )
+    except (SandboxError, GraderError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(table(report))
+    return 0
+
+
+def add_check_parser(sub) -> None:
+    p = sub.add_parser("check", help="run the public checks on your notebook (students and self-learners)")
+    p.add_argument("notebook", type=Path, help="your saved notebook")
+    p.add_argument("--task", default=None, help="check one task only, e.g. sigmoid")
+    p.add_argument("--assignment", default=None, help="assignment id (default: from the file name)")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args) -> int:
+    from grader.student_check import check_notebook
+
+    if not args.notebook.exists():
+        raise CommandError(f"{args.notebook} does not exist: save your notebook and give its path")
+    print(check_notebook(args.notebook, assignment_id=args.assignment, task=args.task))
+    return 0
+
+
+def add_demo_parser(sub) -> None:
+    p = sub.add_parser("demo", help="grade the bundled example submissions and write a report")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the report (default: out)")
+    p.add_argument("--course", type=Path, default=None)
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from grader.demo import run_demo
+
+    print(run_demo(load_course(args.course), args.out))
+    print(f"report written to {args.out / 'report.md'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CommandError, CourseConfigError) as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:  # an unknown assignment id
+        print(f"grader: error: {exc.args[0]}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Grade one submission: run an assignment's pytest grader against it, with the student's code sandboxed.
+
+    report = grade(Path("alice.ipynb"), assignment_id="a00_warmup", student="alice")
+    report.score, report.max_score, report.tests
+
+The grader runs in this (trusted) process; the submission runs in a worker forked from `sandbox` (pass one
+Sandbox to grade many submissions without restarting the fork server).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.course import Course, load_course
+from grader.plugin import GradingOptions, GradingPlugin, TestResult, limits_for
+from grader.sandbox import Limits, Sandbox
+
+
+UNUSED_PYTEST_PLUGINS = (
+    "cacheprovider", "unraisableexception", "threadexception", "faulthandler", "junitxml", "pastebin",
+    "doctest", "stepwise", "lfplugin", "nfplugin", "logging", "randomly",
+)
+
+
+@dataclass
+class GradeReport:
+    assignment: str
+    student: str
+    tests: list[TestResult]
+    problems: list[str] = field(default_factory=list)
+    isolation: dict[str, Any] = field(default_factory=dict)
+    output: str = ""
+    seconds: float = 0.0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_points for t in self.tests)
+
+    @property
+    def grader_errors(self) -> list[TestResult]:
+        return [t for t in self.tests if t.grader_error]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignment": self.assignment,
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "tests": {t.name: t.to_dict() for t in self.tests},
+            "problems": self.problems,
+            "isolation": self.isolation,
+            "settings": self.settings,
+            "output": self.output,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class GraderError(Exception):
+    """The grader cannot run (bad course.yaml, grader file that does not collect): not the student's fault."""
+
+
+def grade(
+    submission: Path,
+    *,
+    assignment_id: str,
+    student: str = "anonymous",
+    course: Course | None = None,
+    device: str = "cpu",
+    sandbox: Sandbox | None = None,
+    visibility: str = "all",
+    secret: bytes | None = None,
+    limits: Limits | None = None,
+) -> GradeReport:
+    """Grade `submission` (a notebook, .py file or folder) for one assignment of the course."""
+    start = time.perf_counter()
+    course = course or load_course()
+    assignment = course.assignment(assignment_id)
+    limits = limits or limits_for(course, assignment_id)
+    options = GradingOptions(
+        submission=Path(submission),
+        notebook=course.root / assignment.notebook,
+        assignment=assignment_id,
+        student=student,
+        device=device,
+        limits=limits,
+        secret=secret or os.environb.get(b"GRADER_SECRET") or secrets.token_bytes(16),
+        visibility=visibility,
+    )
+    plugin = GradingPlugin(options, sandbox)
+    args = [
+        str(course.root / assignment.grader),
+        "-p", "grader.plugin", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
+        "--rootdir", str(course.root), "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        # Feedback comes from the plugin, so pytest's own tracebacks are not needed (they cost ~40 ms per failure),
+        # nor its forced garbage collections (~0.3 s per run) or other reporting plugins.
+        "--tb=no", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_plugin_autoload():
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        detail = "\n".join(plugin.collection_errors) or sink.getvalue()[-3000:]
+        raise GraderError(f"the grader {assignment.grader} could not run:\n{detail}")
+    session = plugin.session
+    problems = list(session.program.problems) if session else []
+    if session:
+        problems += [f"loading cell '{e.get('label')}' raised {e.get('type')}: {e.get('message')}" for e in session.load_errors]
+    isolation = plugin.sandbox.isolation if plugin.sandbox else {}
+    return GradeReport(
+        assignment=assignment_id,
+        student=student,
+        tests=list(plugin.results.values()),
+        problems=problems,
+        isolation=isolation,
+        output=session.output if session else "",
+        seconds=time.perf_counter() - start,
+        settings={"device": device, "limits": limits.__dict__, "visibility": visibility},
+    )
+
+
+@contextlib.contextmanager
+def _no_plugin_autoload():
+    """Third-party pytest plugins (random order, reruns, ...) have no business in a grading run."""
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
