@@ -26,7 +26,8 @@ from grader.sandbox import Limits, Sandbox
 
 UNUSED_PYTEST_PLUGINS = (
     "cacheprovider", "unraisableexception", "threadexception", "faulthandler", "junitxml", "pastebin",
-    "doctest", "stepwise", "lfplugin", "nfplugin", "logging", "randomly",
+    "doctest", "stepwise", "lfplugin", "nfplugin", "logging", "randomly", "warnings", "legacypath", "recwarn",
+    "setuponly", "setupplan", "debugging", "python_path",
 )
 
 
