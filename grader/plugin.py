@@ -171,13 +171,13 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
 
     # ------------------------------------------------------------------------------------------- fixtures
-    @pytest.fixture(scope="session")
+    @pytest.fixture
     def submission(self, request: pytest.FixtureRequest) -> SubmissionSession:
-        """The student's submission, loaded in a sandboxed worker."""
+        """The student's submission, loaded in a sandboxed worker once and shared by all tests of the run."""
         if self.session is None:
             if self.sandbox is None:
                 self.sandbox = Sandbox(device=self.options.device)
-            needed = frozenset(getattr(request.node.session.items[0].module, "SUBMISSION_NAMES", ())) if request.node.session.items else frozenset()
+            needed = frozenset(getattr(request.module, "SUBMISSION_NAMES", ()))
             self.session = SubmissionSession(self.options, self.sandbox, needed)
         return self.session
 

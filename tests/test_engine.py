@@ -106,3 +106,32 @@ def test_instructor_can_run_a_grader_with_plain_pytest():
         capture_output=True, text=True, cwd=ROOT, timeout=300,
     )
     assert "3 failed, 3 passed" in out.stdout, out.stdout[-2000:]
+
+
+def test_grader_check_shows_public_results_with_hints():
+    """Does `grader check` give a student the public checks, what failed and why, and no hidden tests?"""
+    out = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(EXAMPLES / "bob.py"), "--assignment", "a00_warmup"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "public checks pass" in out.stdout and "leaky ReLU" in out.stdout
+    assert "large |x|" not in out.stdout  # the hidden sigmoid test's title
+
+
+def test_check_inside_a_notebook_folder_finds_the_notebook_and_one_task(tmp_path, monkeypatch, capsys):
+    """Inside Jupyter, does `check("relu")` find the saved notebook in the working folder and check only relu?"""
+    import shutil
+
+    from grader import check
+
+    notebook = tmp_path / "a00_warmup.ipynb"
+    shutil.copy(ROOT / "solutions/a00_warmup/a00_warmup.ipynb", notebook)
+    shutil.copy(ROOT / "course.yaml", tmp_path / "course.yaml")
+    for rel in ("solutions/a00_warmup/a00_warmup.ipynb", "grader/graders/test_a00_warmup.py", "grader/graders/conftest.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, tmp_path / rel)
+    monkeypatch.chdir(tmp_path)
+    check("relu")
+    text = capsys.readouterr().out
+    assert "1 of 1 public checks pass" in text and "relu" in text
