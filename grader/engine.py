@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from grader.compare import using_tolerances
 from grader.course import Course, load_course
 from grader.plugin import GradingOptions, GradingPlugin, TestResult, limits_for
 from grader.sandbox import Limits, Sandbox
@@ -110,7 +111,8 @@ def grade(
         "--tb=no", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
     ]
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_plugin_autoload():
+    tolerances = {dtype: (t.rtol, t.atol) for dtype, t in course.tolerances.items()}
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_plugin_autoload(), using_tolerances(tolerances):
         code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         detail = "\n".join(plugin.collection_errors) or sink.getvalue()[-3000:]
@@ -128,7 +130,7 @@ def grade(
         isolation=isolation,
         output=session.output if session else "",
         seconds=time.perf_counter() - start,
-        settings={"device": device, "limits": limits.__dict__, "visibility": visibility},
+        settings={"device": device, "limits": limits.__dict__, "visibility": visibility, "tolerances": tolerances},
     )
 
 

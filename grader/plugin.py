@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.sandbox import Limits, Sandbox, StudentCodeFailure, Worker, WorkerCrashed
+from grader.sandbox import Limits, Sandbox, StudentCodeFailure, Worker
 from grader.submission import Program, assemble
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed")

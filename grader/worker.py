@@ -57,7 +57,7 @@ def zygote(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     seccomp_ok = _seccomp_module() is not None
     channel.send(control, {"ready": True, "pid": os.getpid(), "seccomp": seccomp_ok, "torch": str(torch.__version__)})
-    children: dict[int, float] = {}
+    children: set[int] = set()
     while True:
         try:
             msg, fds = _recv_with_fds(control)
@@ -74,14 +74,14 @@ def zygote(control_fd: int) -> None:
                 os._exit(0)  # not reached
             for fd in fds:
                 os.close(fd)
-            children[pid] = 0.0
+            children.add(pid)
             channel.send(control, {"pid": pid})
         elif op == "reap":
             pid = msg["pid"]
             if pid in children:
                 _kill(pid)
                 _, status, usage = os.wait4(pid, 0)
-                del children[pid]
+                children.discard(pid)
                 channel.send(control, _status(status, usage))
             else:
                 channel.send(control, {"unknown": True})

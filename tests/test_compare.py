@@ -63,3 +63,16 @@ def test_scalars_and_lists_of_numbers_are_accepted():
     assert_close(actual=[1.0, 2.0], expected=np.array([1.0, 2.0]), name="y")
     with pytest.raises(Mismatch):
         assert_close(actual=0.3, expected=np.float64(0.25), name="h1")
+
+
+def test_course_tolerances_apply_only_inside_a_grading_run():
+    """Does course.yaml's tolerance table take effect during a run, and the code's defaults come back after?"""
+    from grader.compare import TOLERANCES, using_tolerances
+
+    before = dict(TOLERANCES)
+    slightly_off = (EXPECTED * (1 + 1e-5)).astype(np.float32)
+    assert_close(actual=slightly_off, expected=EXPECTED, name="y")
+    with using_tolerances({"float32": (1e-7, 1e-9)}):
+        with pytest.raises(Mismatch, match="rtol=1e-07"):
+            assert_close(actual=slightly_off, expected=EXPECTED, name="y")
+    assert TOLERANCES == before
