@@ -30,7 +30,10 @@ def test_covering_one_of_two_clusters_is_precise_but_half_recalled(gen):
     real = two_clusters(gen)
     fake = torch.randn(300, 2, generator=gen, dtype=torch.float64) * 0.1
     precision, recall = precision_recall(real, fake)
-    assert precision > 0.95 and abs(recall - 200 / 300) < 0.05
+    # Over 300 seeds: precision 0.930-1.000 (tail fakes can fall outside every real ball), recall 0.613-0.667.
+    assert precision > 0.9 and 0.55 < recall < 0.67
+    both = torch.cat([fake, torch.randn(150, 2, generator=gen, dtype=torch.float64) * 0.1 + 10.0])
+    assert precision_recall(real, both)[1] > 0.85  # covering the far cluster too recovers the recall
 
 
 def test_radii_match_a_brute_force_loop(gen):
