@@ -7,7 +7,7 @@ LSTM rows are the blocks (i, f, g, o); GRU rows are (r, z, n); each cell has two
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -195,7 +195,8 @@ def bptt_one_unit(xs: Tensor, w_xh: Tensor, w_hh: Tensor, b_h: Tensor, w_hy: Ten
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     if xs.dim() != 1 or xs.shape[0] < 2:
-        raise ValueError(f"xs must be a 1-d sequence of at least 2 numbers (one to read, one to predict), got shape {tuple(xs.shape)}")
+        raise ValueError("xs must be a 1-d sequence of at least 2 numbers (one to read, one to predict), "
+                         f"got shape {tuple(xs.shape)}")
     f, fprime = _ACTIVATIONS[activation]
     T = xs.shape[0]
     hs = [torch.as_tensor(h0, dtype=xs.dtype, device=xs.device)]
