@@ -1,5 +1,7 @@
+"""`python -m grader ...` runs the `grader` command line (grader.cli)."""
 import sys
 
 from grader.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

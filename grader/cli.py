@@ -11,7 +11,16 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from grader.course import CourseConfigError, LimitsConfig, load_course
+from grader.course import (
+    DTYPES,
+    Assignment,
+    Course,
+    CourseConfigError,
+    CourseInfo,
+    Defaults,
+    LimitsConfig,
+    load_course,
+)
 
 
 class CommandError(Exception):
@@ -22,38 +31,78 @@ def add_course_parser(sub) -> None:
     p = sub.add_parser("course", help="check or show course.yaml")
     actions = p.add_subparsers(dest="action", required=True)
     v = actions.add_parser("validate", help="check course.yaml: keys, types, files, duplicate ids")
-    v.add_argument("--course", type=Path, default=None, help="course.yaml or a folder inside the course")
+    _course_option(v)
     v.set_defaults(func=cmd_course_validate)
-    s = actions.add_parser("show", help="print the effective settings of every assignment")
-    s.add_argument("--course", type=Path, default=None)
+    s = actions.add_parser("show", help="print the effective settings of every assignment, with what each key means")
+    _course_option(s)
     s.set_defaults(func=cmd_course_show)
+
+
+def _course_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course", type=Path, default=None,
+        help="course.yaml or a folder inside the course (default: found from the current folder)",
+    )
+
+
+def _plural(n: float, word: str) -> str:
+    return f"{n:g} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_course_validate(args) -> int:
     course = load_course(args.course)
     tasks = sum(len(a.tasks) for a in course.assignments)
-    points = sum(t.points for a in course.assignments for t in a.tasks)
-    print(f"course.yaml OK: {len(course.assignments)} assignments, {tasks} tasks, {points:g} points")
+    points = sum(a.points for a in course.assignments)
+    print(
+        f"{course.path.name} OK: {_plural(len(course.assignments), 'assignment')}, {_plural(tasks, 'task')}, "
+        f"{_plural(points, 'point')}"
+    )
     return 0
 
 
 def cmd_course_show(args) -> int:
     course = load_course(args.course)
-    print(f"{course.name}  ({course.root / 'course.yaml'})")
-    for a in course.assignments:
-        print(f"\n{a.id}: {a.title}\n  notebook {a.notebook}\n  grader   {a.grader}\n  device   {course.device(a.id)}")
-        limits = course.limits(a.id)
-        for f in fields(LimitsConfig):
-            print(f"  {f.name:<20} {getattr(limits, f.name)!s:<8} {f.metadata['description']}")
-        for t in a.tasks:
-            print(f"  task {t.id:<16} {t.points:g} points  {t.title}")
+    print(course_settings_text(course))
     return 0
+
+
+def course_settings_text(course: Course) -> str:
+    """Every assignment's effective settings, where each value comes from, and what each key means."""
+    meaning = {f"limits.{f.name}": f.metadata["description"] for f in fields(LimitsConfig)}
+    meaning |= {f.name: f.metadata["description"] for f in fields(Defaults)}
+    meaning |= {f"tolerances.{dtype}": "" for dtype in DTYPES}
+    lines = [course.name, f"  file         {course.path}"]
+    lines.append(f"  variant_key  {course.variant_key or '(none)'}  ({_description(CourseInfo, 'variant_key')})")
+    for a in course.assignments:
+        settings = course.settings(a.id)
+        lines += [
+            "",
+            f"{a.id}: {a.title}",
+            f"  notebook  {a.notebook}  ({_description(Assignment, 'notebook')})",
+            f"  grader    {a.grader}  ({_description(Assignment, 'grader')})",
+            f"  tasks     {_plural(len(a.tasks), 'task')}, {_plural(a.points, 'point')}",
+        ]
+        lines += [f"    {t.id:<18} {_plural(t.points, 'point'):<10} {t.title}" for t in a.tasks]
+        values = {"device": settings.device}
+        values |= {f"limits.{f.name}": f"{getattr(settings.limits, f.name):g}" for f in fields(LimitsConfig)}
+        values |= {f"tolerances.{d}": f"rtol={t.rtol:g} atol={t.atol:g}" for d, t in settings.tolerances.items()}
+        width = max(len(v) for v in values.values())
+        lines.append("  effective settings ([where the value comes from] and what the key means):")
+        for name, value in values.items():
+            where = f"[{settings.origin[name]}]"
+            lines.append(f"    {name:<26} {value:<{width}}  {where:<19} {meaning[name]}".rstrip())
+    lines += ["", f"tolerances: {meaning['tolerances']}"]
+    return "\n".join(lines)
+
+
+def _description(cls: type, name: str) -> str:
+    return next(f.metadata["description"] for f in fields(cls) if f.name == name)
 
 
 def add_release_parser(sub) -> None:
     p = sub.add_parser("release", help="build assignments/ from solutions/ with nbgrader")
     p.add_argument("assignment", nargs="?", default=None, help="one assignment id (default: all)")
-    p.add_argument("--course", type=Path, default=None)
+    _course_option(p)
     p.set_defaults(func=cmd_release)
 
 
@@ -76,6 +125,8 @@ def _known_assignment(course, assignment_id: str) -> None:
         course.assignment(assignment_id)
     except KeyError as exc:
         raise CommandError(exc.args[0]) from None
+
+
 def add_grade_parser(sub) -> None:
     p = sub.add_parser("grade", help="grade one submission (notebook, .py file or folder) in the sandbox")
     p.add_argument("submission", type=Path, help="filled-in release notebook (.ipynb), .py file or folder")
@@ -134,7 +185,7 @@ def cmd_check(args) -> int:
 def add_demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="grade the bundled example submissions and write a report")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the report (default: out)")
-    p.add_argument("--course", type=Path, default=None)
+    _course_option(p)
     p.set_defaults(func=cmd_demo)
 
 
@@ -155,7 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (exit 2) or the help (exit 0)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.func(args)
     except (CommandError, CourseConfigError) as exc:

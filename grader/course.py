@@ -1,198 +1,429 @@
-"""The course manifest, course.yaml, loaded through a typed schema with errors that name the file and the key."""
+"""The course manifest, course.yaml, read through a typed schema.
+
+The schema is the frozen dataclasses below: one per mapping in the file, one field per key, and every field carries
+its description, its default (where one makes sense) and its checks in the field's metadata. The generic
+`_Reader` walks the YAML against them, so a key added here is validated, documented and shown by
+`grader course show` at once. Every mistake raises CourseConfigError naming the file, the key path, the line, what
+was found and what was expected, e.g.
+
+    course.yaml: assignments[0].tasks[1].pionts (line 24): unknown key; did you mean 'points'?
+"""
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType, UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
-ID = re.compile(r"^[a-z0-9_]+$")
+COURSE_FILE = "course.yaml"
+ID_PATTERN = re.compile(r"[a-z0-9_]+")  # matched in full
+DEVICES = ("cpu", "cuda", "auto")
+DTYPES = ("float64", "float32", "float16")
 
 
 class CourseConfigError(Exception):
-    """course.yaml is wrong; the message names the file, the key and what was expected."""
+    """course.yaml is wrong (or missing); the message names the file, the key and what was expected."""
 
 
-def _meta(description: str, **kw):
-    return field(metadata={"description": description}, **kw)
+def key(description: str, default: Any = MISSING, default_factory: Any = MISSING, **checks: Any) -> Any:
+    """A schema field: its description and checks live in the metadata, where `_Reader` and `course show` find them.
+
+    Checks: positive (> 0), nonnegative (>= 0), choices (allowed values), pattern (an id regex), file (an existing
+    file relative to the course root, with this suffix), nonempty (a list), unique (the attribute of list items that
+    must not repeat), keys (allowed keys of a dtype table), partial (a mapping of overrides of that dataclass's fields).
+    """
+    return field(default=default, default_factory=default_factory, metadata={"description": description, **checks})
 
 
-@dataclass(frozen=True)
+def _no_entries() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseInfo:
+    name: str = key("course title, shown in reports")
+    variant_key: str = key("public key for per-student numbers (HMAC of key, student id, task)", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
 class LimitsConfig:
-    submission_seconds: float = _meta("wall-clock budget for grading one submission", default=120.0)
-    call_seconds: float = _meta("wall-clock budget for one call into the student's code", default=10.0)
-    cpu_seconds: int = _meta("CPU-time budget of one submission's worker", default=120)
-    memory_mb: int = _meta("memory a worker may add on top of the preloaded numpy and torch", default=3072)
-    output_kb: int = _meta("printed output kept for the report", default=256)
-    file_mb: int = _meta("largest file (and scratch folder) a worker may write", default=16)
+    submission_seconds: float = key("wall clock for grading one submission", default=120.0, positive=True)
+    call_seconds: float = key("wall clock for one call into the student's code", default=10.0, positive=True)
+    cpu_seconds: int = key("CPU time of one submission's worker", default=120, positive=True)
+    memory_mb: int = key("memory a worker may add on top of the preloaded numpy and torch", default=3072, positive=True)
+    output_kb: int = key("printed output kept for the report", default=256, positive=True)
+    file_mb: int = key("largest file (and scratch folder) a worker may write", default=16, positive=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tolerance:
-    rtol: float = _meta("relative tolerance", default=1e-7)
-    atol: float = _meta("absolute tolerance", default=1e-9)
+    rtol: float = key("relative tolerance", positive=True)
+    atol: float = key("absolute tolerance", nonnegative=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Defaults:
+    limits: Mapping[str, float] = key(
+        "sandbox budgets of every assignment (keys as in LimitsConfig; unnamed ones keep their built-in default)",
+        default_factory=_no_entries, partial=LimitsConfig,
+    )
+    device: str = key("device policy: cpu | cuda | auto (auto = cuda when available)", default="cpu", choices=DEVICES)
+    tolerances: Mapping[str, Tolerance] = key(
+        "(rtol, atol) by the dtype a student returns; dtypes not given keep grader/compare.py's table",
+        default_factory=_no_entries, keys=DTYPES,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Task:
-    id: str = _meta("task id, [a-z0-9_]+, unique in the assignment")
-    points: float = _meta("points of the task (the sum of its tests' points)")
-    title: str = _meta("title shown to students", default="")
+    id: str = key("task id, [a-z0-9_]+, unique in the assignment; graders mark tests with it", pattern=ID_PATTERN)
+    points: float = key("points of the task (the sum of its tests' points)", positive=True)
+    title: str = key("title shown to students", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assignment:
+    id: str = key("assignment id, [a-z0-9_]+, unique in the course", pattern=ID_PATTERN)
+    title: str = key("title shown to students")
+    notebook: str = key("instructor's source notebook (nbgrader source), relative to the course root", file=".ipynb")
+    grader: str = key("pytest grader file, relative to the course root", file=".py")
+    tasks: tuple[Task, ...] = key("the tasks students are graded on", nonempty=True, unique="id")
+    limits: Mapping[str, float] = key(
+        "overrides of defaults.limits, same keys", default_factory=_no_entries, partial=LimitsConfig
+    )
+    device: str | None = key("overrides defaults.device: cpu | cuda | auto", default=None, choices=DEVICES)
+
+    @property
+    def points(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """course.yaml as written (the top level of the file)."""
+
+    course: CourseInfo = key("the course's name and variant key")  # noqa: RUF009 - key() returns a dataclass field
+    defaults: Defaults = key(  # noqa: RUF009 - key() returns a dataclass field
+        "settings every assignment inherits unless it overrides them", default_factory=Defaults
+    )
+    assignments: tuple[Assignment, ...] = key("the assignments, in course order", nonempty=True, unique="id")
 
 
 @dataclass(frozen=True)
-class Assignment:
-    id: str = _meta("assignment id, [a-z0-9_]+, unique")
-    title: str = _meta("title shown to students")
-    notebook: str = _meta("instructor's source notebook, relative to the course root")
-    grader: str = _meta("pytest grader file, relative to the course root")
-    tasks: tuple[Task, ...] = _meta("the tasks students are graded on", default=())
-    limits: dict = _meta("overrides of defaults.limits", default_factory=dict)
-    device: str | None = _meta("overrides defaults.device: cpu, cuda or auto", default=None)
+class Settings:
+    """The effective settings of one assignment: course.yaml's defaults merged with the assignment's overrides.
+
+    `origin` says where each value came from ("assignment", "defaults" or "built-in"), keyed like
+    "limits.call_seconds", "device" and "tolerances.float32".
+    """
+
+    limits: LimitsConfig
+    device: str
+    tolerances: Mapping[str, Tolerance]
+    origin: Mapping[str, str]
 
 
 @dataclass(frozen=True)
 class Course:
-    root: Path
-    name: str
-    variant_key: str
-    default_limits: LimitsConfig
-    default_device: str
-    tolerances: dict[str, Tolerance]
-    assignments: tuple[Assignment, ...]
+    """A loaded course: its manifest and the folder it lives in (paths in the manifest are relative to it)."""
+
+    path: Path
+    manifest: Manifest
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def name(self) -> str:
+        return self.manifest.course.name
+
+    @property
+    def variant_key(self) -> str:
+        return self.manifest.course.variant_key
+
+    @property
+    def assignments(self) -> tuple[Assignment, ...]:
+        return self.manifest.assignments
+
+    @property
+    def default_limits(self) -> LimitsConfig:
+        """defaults.limits over the schema's built-in defaults."""
+        return LimitsConfig(**self.manifest.defaults.limits)
+
+    @property
+    def default_device(self) -> str:
+        return self.manifest.defaults.device
+
+    @property
+    def tolerances(self) -> Mapping[str, Tolerance]:
+        """course.yaml's tolerance table only (the overrides of grader/compare.py's); see settings() for the merge."""
+        return self.manifest.defaults.tolerances
 
     def assignment(self, assignment_id: str) -> Assignment:
         for a in self.assignments:
             if a.id == assignment_id:
                 return a
         known = ", ".join(a.id for a in self.assignments)
-        raise KeyError(f"no assignment {assignment_id!r} in course.yaml (known: {known})")
+        raise KeyError(f"no assignment {assignment_id!r} in {self.path.name} (known: {known})")
 
     def limits(self, assignment_id: str) -> LimitsConfig:
-        overrides = self.assignment(assignment_id).limits
-        return LimitsConfig(**{**self.default_limits.__dict__, **overrides})
+        """The assignment's limits: defaults.limits with its own overrides on top."""
+        return self.settings(assignment_id).limits
 
     def device(self, assignment_id: str) -> str:
-        device = self.assignment(assignment_id).device or self.default_device
+        """The device to grade on: the policy, with `auto` resolved on this machine."""
+        device = self.settings(assignment_id).device
         if device == "auto":
             import torch
 
             return "cuda" if torch.cuda.is_available() else "cpu"
         return device
 
+    def settings(self, assignment_id: str) -> Settings:
+        from grader.compare import TOLERANCES  # numpy only; the table's defaults are explained there
 
-class _Reader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, message: str) -> CourseConfigError:
-        return CourseConfigError(f"{self.path.name}: {key}: {message}")
-
-    def mapping(self, value: Any, key: str, allowed: dict[str, Any], required: tuple[str, ...] = ()) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"expected a mapping, found {type(value).__name__}")
-        for k in value:
-            if k not in allowed:
-                close = difflib.get_close_matches(str(k), list(allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(allowed)}"
-                raise self.fail(f"{key}.{k}" if key else str(k), f"unknown key{hint}")
-        for k in required:
-            if k not in value:
-                raise self.fail(f"{key}.{k}" if key else k, "missing (required)")
-        return value
-
-    def typed(self, value: Any, key: str, kind: type | tuple, positive: bool = False) -> Any:
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise self.fail(key, f"expected {names}, found {value!r} ({type(value).__name__})")
-        if positive and value <= 0:
-            raise self.fail(key, f"expected a positive number, found {value!r}")
-        return value
+        assignment = self.assignment(assignment_id)
+        origin: dict[str, str] = {}
+        for f in fields(LimitsConfig):
+            origin[f"limits.{f.name}"] = (
+                "assignment" if f.name in assignment.limits
+                else "defaults" if f.name in self.manifest.defaults.limits else "built-in"
+            )
+        limits = LimitsConfig(**{**self.manifest.defaults.limits, **assignment.limits})
+        origin["device"] = "assignment" if assignment.device else "defaults"
+        tolerances = {dtype: Tolerance(rtol=rtol, atol=atol) for dtype, (rtol, atol) in TOLERANCES.items()}
+        for dtype in tolerances:
+            origin[f"tolerances.{dtype}"] = "defaults" if dtype in self.tolerances else "grader/compare.py"
+        tolerances.update(self.tolerances)
+        return Settings(
+            limits=limits,
+            device=assignment.device or self.default_device,
+            tolerances=MappingProxyType(tolerances),
+            origin=MappingProxyType(origin),
+        )
 
 
-def _limits(r: _Reader, value: Any, key: str) -> dict:
-    names = {f.name: f for f in fields(LimitsConfig)}
-    r.mapping(value, key, names)
-    return {k: r.typed(v, f"{key}.{k}", (int, float), positive=True) for k, v in value.items()}
-
-
-def _device(r: _Reader, value: Any, key: str) -> str:
-    if value not in ("cpu", "cuda", "auto"):
-        raise r.fail(key, f"expected cpu, cuda or auto, found {value!r}")
-    return value
+# --- finding and reading the file -----------------------------------------------------------------------------
 
 
 def find_course_file(start: Path | None = None) -> Path:
-    here = (start or Path.cwd()).resolve()
+    """course.yaml itself when `start` is a file, else the first course.yaml in `start` (default: cwd) or above it."""
+    if start is not None and not Path(start).exists():
+        raise CourseConfigError(f"{start} does not exist: give a course.yaml or a folder inside the course")
+    here = Path(start or Path.cwd()).resolve()
     if here.is_file():
         return here
     for folder in (here, *here.parents):
-        if (folder / "course.yaml").is_file():
-            return folder / "course.yaml"
-    raise CourseConfigError(f"no course.yaml in {here} or any folder above it: run from inside the course repository")
+        if (folder / COURSE_FILE).is_file():
+            return folder / COURSE_FILE
+    raise CourseConfigError(
+        f"no {COURSE_FILE} in {here} or any folder above it: run from inside the course repository or pass --course"
+    )
 
 
 def load_course(path: Path | str | None = None) -> Course:
-    """The course manifest at `path` (a course.yaml or a folder inside the course; default: the current folder)."""
-    file = find_course_file(Path(path) if path else None)
-    r = _Reader(file)
+    """The course at `path`: a course.yaml, or a folder inside the course (default: the current folder)."""
+    file = find_course_file(Path(path) if path is not None else None)
     try:
-        doc = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise CourseConfigError(f"{file.name}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    r.mapping(doc, "", {"course": 0, "defaults": 0, "assignments": 0}, ("course", "assignments"))
-    course = r.mapping(doc["course"], "course", {"name": 0, "variant_key": 0}, ("name",))
-    defaults = r.mapping(doc.get("defaults") or {}, "defaults", {"limits": 0, "device": 0, "tolerances": 0})
-    default_limits = LimitsConfig(**_limits(r, defaults.get("limits", {}), "defaults.limits"))
-    tolerances = {}
-    for dtype, tol in (defaults.get("tolerances") or {}).items():
-        if dtype not in ("float64", "float32", "float16"):
-            raise r.fail(f"defaults.tolerances.{dtype}", "expected float64, float32 or float16")
-        r.mapping(tol, f"defaults.tolerances.{dtype}", {"rtol": 0, "atol": 0}, ("rtol", "atol"))
-        tolerances[dtype] = Tolerance(*(r.typed(tol[k], f"defaults.tolerances.{dtype}.{k}", (int, float), positive=True) for k in ("rtol", "atol")))
-    items = doc["assignments"]
-    if not isinstance(items, list) or not items:
-        raise r.fail("assignments", "expected a non-empty list of assignments")
-    allowed = {f.name: 0 for f in fields(Assignment)}
-    seen: set[str] = set()
-    assignments = []
-    for i, item in enumerate(items):
-        key = f"assignments[{i}]"
-        r.mapping(item, key, allowed, ("id", "title", "notebook", "grader", "tasks"))
-        aid = r.typed(item["id"], f"{key}.id", str)
-        if not ID.match(aid):
-            raise r.fail(f"{key}.id", f"expected lowercase letters, digits and _, found {aid!r}")
-        if aid in seen:
-            raise r.fail(f"{key}.id", f"duplicate assignment id {aid!r}")
-        seen.add(aid)
-        for k in ("notebook", "grader"):
-            rel = r.typed(item[k], f"{key}.{k}", str)
-            if not (file.parent / rel).is_file():
-                raise r.fail(f"{key}.{k}", f"file {rel} does not exist (relative to {file.parent.name}/)")
-        tasks, task_ids = [], set()
-        if not isinstance(item["tasks"], list) or not item["tasks"]:
-            raise r.fail(f"{key}.tasks", "expected a non-empty list of tasks")
-        for j, task in enumerate(item["tasks"]):
-            tkey = f"{key}.tasks[{j}]"
-            r.mapping(task, tkey, {f.name: 0 for f in fields(Task)}, ("id", "points"))
-            tid = r.typed(task["id"], f"{tkey}.id", str)
-            if tid in task_ids:
-                raise r.fail(f"{tkey}.id", f"duplicate task id {tid!r}")
-            task_ids.add(tid)
-            tasks.append(Task(tid, float(r.typed(task["points"], f"{tkey}.points", (int, float), positive=True)), str(task.get("title", ""))))
-        assignments.append(Assignment(
-            id=aid, title=r.typed(item["title"], f"{key}.title", str), notebook=item["notebook"], grader=item["grader"],
-            tasks=tuple(tasks), limits=_limits(r, item.get("limits", {}), f"{key}.limits"),
-            device=_device(r, item["device"], f"{key}.device") if "device" in item else None,
-        ))
-    return Course(
-        root=file.parent, name=r.typed(course["name"], "course.name", str), variant_key=str(course.get("variant_key", "")),
-        default_limits=default_limits, default_device=_device(r, defaults.get("device", "cpu"), "defaults.device"),
-        tolerances=tolerances, assignments=tuple(assignments),
-    )
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CourseConfigError(f"{file}: cannot be read ({exc})") from None
+    reader = _Reader(file)
+    doc = reader.parse_yaml(text)
+    if doc is None:
+        raise reader.fail("", None, "the file is empty; expected a mapping with keys course, defaults, assignments")
+    manifest = reader.read(Manifest, doc, "", None)
+    return Course(path=file, manifest=manifest)
+
+
+class _Map(dict):
+    """A YAML mapping that remembers the line of each key (for error messages)."""
+
+    lines: dict[Any, int]
+
+
+class _Seq(list):
+    """A YAML sequence that remembers the line of each item."""
+
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses a key written twice in one mapping."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    result = _Map()
+    result.lines = {}
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+    loader.flatten_mapping(node)  # `<<: *anchor` entries come first, the mapping's own keys after (and win)
+    first_own = len(node.value) - own
+    own_keys: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
+        k = loader.construct_object(key_node, deep=True)
+        if index >= first_own:
+            if k in own_keys:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {k!r} appears twice in the same mapping (the second would silently win)",
+                    key_node.start_mark,
+                )
+            own_keys.add(k)
+        result[k] = loader.construct_object(value_node, deep=True)
+        result.lines[k] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
+    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+_KIND_NAMES = {str: "a string", int: "an integer", float: "a number"}
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
+
+
+class _Reader:
+    """Reads YAML values into the schema's dataclasses; every failure names the file, key path and line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root = path.parent
+
+    def fail(self, where: str, line: int | None, message: str) -> CourseConfigError:
+        at = f" (line {line})" if line else ""
+        return CourseConfigError(f"{self.path.name}: {where or '(top level)'}{at}: {message}")
+
+    def parse_yaml(self, text: str) -> Any:
+        try:
+            return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "(unknown line)"
+            problem = getattr(exc, "problem", None) or str(exc)
+            context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+            if context and context_mark and (not mark or context_mark.line != mark.line):
+                context = f"{context} that starts on line {context_mark.line + 1}"
+            detail = f"{problem} ({context})" if context else problem
+            raise CourseConfigError(f"{self.path.name}: {where}: not valid YAML: {detail}") from None
+
+    def read(self, cls: type, value: Any, where: str, line: int | None, partial: bool = False) -> Any:
+        """`value` as an instance of the dataclass `cls` (or, with partial, a read-only dict of the keys given)."""
+        if not isinstance(value, dict):
+            names = ", ".join(f.name for f in fields(cls))
+            raise self.fail(where, line, f"expected a mapping with keys {names}, found {_found(value)}")
+        schema = {f.name: f for f in fields(cls)}
+        lines = getattr(value, "lines", {})
+        for k in value:
+            if k not in schema:
+                close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(schema)}"
+                raise self.fail(_join(where, k), lines.get(k, line), f"unknown key; {hint}")
+        if not partial:
+            for f in schema.values():
+                if f.name not in value and f.default is MISSING and f.default_factory is MISSING:
+                    message = f"required key is missing ({f.metadata['description']})"
+                    raise self.fail(_join(where, f.name), line, message)
+        hints = get_type_hints(cls)
+        given = {k: self.convert(hints[k], schema[k], value[k], _join(where, k), lines.get(k, line)) for k in value}
+        if partial:
+            return MappingProxyType(given)
+        return cls(**given)
+
+    def convert(self, hint: Any, f: Any, value: Any, where: str, line: int | None) -> Any:
+        meta = f.metadata
+        origin, args = get_origin(hint), get_args(hint)
+        if origin in (Union, UnionType) and type(None) in args:  # an optional override
+            if value is None:
+                return None
+            hint = next(a for a in args if a is not type(None))
+            origin, args = get_origin(hint), get_args(hint)
+        if "partial" in meta:
+            return self.read(meta["partial"], value, where, line, partial=True)
+        if is_dataclass(hint):
+            return self.read(hint, value, where, line)
+        if origin is tuple:
+            return self.sequence(args[0], f, value, where, line)
+        if origin is Mapping:
+            return self.table(args[1], f, value, where, line)
+        return self.scalar(hint, meta, value, where, line)
+
+    def sequence(self, item_type: type, f: Any, value: Any, where: str, line: int | None) -> tuple:
+        meta = f.metadata
+        if not isinstance(value, list):
+            raise self.fail(where, line, f"expected a list of {item_type.__name__.lower()}s, found {_found(value)}")
+        if meta.get("nonempty") and not value:
+            raise self.fail(where, line, f"expected at least one {item_type.__name__.lower()}, found an empty list")
+        lines = getattr(value, "lines", [line] * len(value))
+        items = tuple(self.read(item_type, v, f"{where}[{i}]", lines[i]) for i, v in enumerate(value))
+        if meta.get("unique"):
+            seen: dict[Any, int] = {}
+            for i, item in enumerate(items):
+                ident = getattr(item, meta["unique"])
+                if ident in seen:
+                    raise self.fail(
+                        f"{where}[{i}].{meta['unique']}", lines[i],
+                        f"duplicate {item_type.__name__.lower()} {meta['unique']} {ident!r} "
+                        f"(also at {where}[{seen[ident]}]); expected each to be unique",
+                    )
+                seen[ident] = i
+        return items
+
+    def table(self, value_type: type, f: Any, value: Any, where: str, line: int | None) -> Mapping:
+        allowed = f.metadata["keys"]
+        if not isinstance(value, dict):
+            raise self.fail(where, line, f"expected a mapping keyed by {', '.join(allowed)}, found {_found(value)}")
+        lines = getattr(value, "lines", {})
+        for k in value:
+            if k not in allowed:
+                close = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
+                raise self.fail(_join(where, k), lines.get(k, line), f"unknown key; {hint}")
+        return MappingProxyType(
+            {k: self.read(value_type, v, _join(where, k), lines.get(k, line)) for k, v in value.items()}
+        )
+
+    def scalar(self, kind: type, meta: Mapping, value: Any, where: str, line: int | None) -> Any:
+        accepted = (int, float) if kind is float else kind  # an integer is a fine number; a bool is neither
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            raise self.fail(where, line, f"expected {_KIND_NAMES.get(kind, kind.__name__)}, found {_found(value)}")
+        if meta.get("positive") and value <= 0:
+            raise self.fail(where, line, f"expected a positive number, found {_found(value)}")
+        if meta.get("nonnegative") and value < 0:
+            raise self.fail(where, line, f"expected a number >= 0, found {_found(value)}")
+        if "choices" in meta and value not in meta["choices"]:
+            raise self.fail(where, line, f"expected one of {', '.join(meta['choices'])}, found {value!r}")
+        if "pattern" in meta and not meta["pattern"].fullmatch(value):
+            message = f"expected an id of lowercase letters, digits and _ ([a-z0-9_]+), found {value!r}"
+            raise self.fail(where, line, message)
+        if "file" in meta:
+            self.check_file(value, meta["file"], where, line)
+        return float(value) if kind is float else value
+
+    def check_file(self, rel: str, suffix: str, where: str, line: int | None) -> None:
+        path = Path(rel)
+        if path.is_absolute() or ".." in path.parts:
+            raise self.fail(where, line, f"expected a path inside the course, relative to {self.root}, found {rel!r}")
+        if path.suffix != suffix:
+            raise self.fail(where, line, f"expected a {suffix} file, found {rel!r}")
+        if not (self.root / path).is_file():
+            raise self.fail(where, line, f"expected an existing file, found {rel!r}: no such file in {self.root}")
+
+
+def _join(where: str, k: Any) -> str:
+    return f"{where}.{k}" if where else str(k)

@@ -2,86 +2,168 @@
 
     grader release [ASSIGNMENT]
 
-runs nbgrader's GenerateAssignment with solutions/ as its source folder and writes assignments/<id>/: solution
-regions become `raise NotImplementedError()` stubs, hidden-test regions are removed, outputs are cleared. nbgrader
-records assignments in a gradebook database; a throwaway one in a temporary folder is used so that nothing but
-assignments/ is written into the course.
+writes assignments/<id>/<notebook>.ipynb from the notebook course.yaml names, in three named steps:
+
+1. `check_source`: the notebook is nbformat 4.5 or later, so every cell has an id that the release keeps
+   (an older notebook would get no ids; nbgrader does not add them).
+2. `run_generate_assignment`: nbgrader's own GenerateAssignment (through NbGraderAPI) with a throwaway course
+   folder: source/<id>/ holds a copy of the notebook, release/<id>/ receives the student version, and the
+   gradebook is an sqlite file in that temporary folder. Solution regions become `raise NotImplementedError()`
+   stubs, hidden-test regions are removed, outputs are cleared, given cells are locked and checksummed.
+   The temporary folder (rather than root = the course, source = solutions/) is what keeps gradebook.db, logs and
+   nbgrader's bookkeeping out of the repository, and lets `build_release` write anywhere (tests build into tmp_path).
+   nbgrader stamps each new gradebook with the revision printed by an `alembic heads` subprocess (a fresh Python
+   importing SQLAlchemy: about 4 s per build, and only where the `alembic` script is on PATH);
+   `_alembic_head_in_process` reads the same revision once in this process instead, for the duration of the build.
+3. `write_canonical`: the release is re-serialised in nbformat's canonical JSON (sorted keys, one-space indent,
+   trailing newline). nbgrader 0.9 embeds nothing non-deterministic (checksums are MD5s of the cell sources; cell
+   ids are copied from the source), so this step changes no content; it pins the bytes to one writer so that the
+   committed release does not change with nbgrader's version, and `tests/test_release.py` can compare bytes.
+
+Only the notebook named in course.yaml is released (nbgrader would also copy other files in the source folder).
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
-import os
+import re
 import shutil
-import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader.course import Course
 
+RELEASE_DIR = "assignments"
+STUB = "raise NotImplementedError()"  # what nbgrader writes in place of every solution region
+
 
 class ReleaseError(Exception):
-    """nbgrader could not build a release."""
+    """nbgrader could not build a release; the message says why and what to do."""
 
 
 def build_release(course: Course, assignment_id: str, out_dir: Path) -> Path:
-    """Build one assignment's release into out_dir/<id>/ and return the notebook path there."""
+    """Build one assignment's release into out_dir/<id>/ and return the notebook's path there."""
+    assignment = course.assignment(assignment_id)
+    source = course.root / assignment.notebook
+    check_source(source)
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+        built = run_generate_assignment(source, assignment_id, Path(tmp))
+        target = Path(out_dir) / assignment_id / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_canonical(built, target)
+    return target
+
+
+def release(course: Course, assignment_id: str | None = None) -> list[Path]:
+    """Build the release of one assignment (default: of all) into the course's assignments/ folder."""
+    ids = [assignment_id] if assignment_id else [a.id for a in course.assignments]
+    return [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
+
+
+def check_source(notebook: Path) -> None:
+    """Step 1: refuse a source notebook the release could not keep cell ids for."""
+    try:
+        doc = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"cannot read {notebook}: {exc}. Open it in Jupyter and save it again.") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise ReleaseError(f"{notebook} is not a notebook (no list of cells). Open it in Jupyter and save it again.")
+    major, minor = doc.get("nbformat"), doc.get("nbformat_minor")
+    has_ids = all(isinstance(cell, dict) and "id" in cell for cell in doc["cells"])
+    if major != 4 or not isinstance(minor, int) or minor < 5 or not has_ids:
+        raise ReleaseError(
+            f"{notebook} is nbformat {major}.{minor} and not every cell has an id; the release must keep cell ids. "
+            "Save it once from JupyterLab or Notebook 7 (they upgrade it), or run: python -c \"import nbformat, sys; "
+            "p = sys.argv[1]; nb = nbformat.read(p, as_version=4); "
+            "nbformat.write(nbformat.v4.upgrade(nb, from_version=4, from_minor=nb.nbformat_minor), p)\" "
+            f"{notebook}"
+        )
+
+
+def run_generate_assignment(source: Path, assignment_id: str, workdir: Path) -> Path:
+    """Step 2: nbgrader's GenerateAssignment on a copy of `source` in `workdir`; returns the built notebook."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
-    assignment = course.assignment(assignment_id)
-    notebook = Path(assignment.notebook)
-    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
-        tmp_path = Path(tmp)
-        source = tmp_path / "source" / assignment_id
-        source.mkdir(parents=True)
-        shutil.copy(course.root / notebook, source / notebook.name)
-        config = Config()
-        config.CourseDirectory.root = str(tmp_path)
-        config.CourseDirectory.source_directory = "source"
-        config.CourseDirectory.release_directory = "release"
-        config.CourseDirectory.db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-        config.GenerateAssignment.force = True
-        config.GenerateAssignment.create_assignment = True
-        config.Exchange.root = str(tmp_path / "exchange")
-        log = logging.getLogger(f"grader.release.{assignment_id}")
-        captured = io.StringIO()
-        log.handlers[:] = [logging.StreamHandler(captured)]
-        log.propagate = False
-        (tmp_path / "exchange").mkdir()
-        api = NbGraderAPI(config=config, log=log)
-        with _scripts_on_path():
-            result = api.generate_assignment(assignment_id, force=True, create=True)
-        built = tmp_path / "release" / assignment_id / notebook.name
-        if not result.get("success") or not built.exists():
-            detail = (captured.getvalue() + str(result.get("error") or "")).strip()[-3000:]
-            raise ReleaseError(f"nbgrader could not build {assignment_id} from {notebook}: {detail}")
-        target = out_dir / assignment_id
-        target.mkdir(parents=True, exist_ok=True)
-        _write_normalised(built, target / notebook.name)
-    return target / notebook.name
+    (workdir / "source" / assignment_id).mkdir(parents=True)
+    (workdir / "exchange").mkdir()
+    shutil.copy(source, workdir / "source" / assignment_id / source.name)
+    config = Config()
+    config.CourseDirectory.root = str(workdir)
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.release_directory = "release"
+    config.CourseDirectory.db_url = f"sqlite:///{workdir / 'gradebook.db'}"
+    config.Exchange.root = str(workdir / "exchange")
+    config.GenerateAssignment.force = True
+    config.GenerateAssignment.create_assignment = True
+    captured = io.StringIO()
+    log = logging.getLogger(f"grader.release.{assignment_id}")
+    log.handlers[:] = [logging.StreamHandler(captured)]
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    with _alembic_head_in_process(), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        result = NbGraderAPI(config=config, log=log).generate_assignment(assignment_id, force=True, create=True)
+    built = workdir / "release" / assignment_id / source.name
+    if not result.get("success") or not built.is_file():
+        text = "\n".join(filter(None, (captured.getvalue(), result.get("log"), result.get("error"))))
+        raise ReleaseError(
+            f"nbgrader could not build the release of {assignment_id} from {source}: {_reasons(text)}\n"
+            "Fix the source notebook: every solution region needs both `### BEGIN SOLUTION` and `### END SOLUTION`, "
+            "grade_ids must be unique, and cells need nbgrader metadata with schema_version 3 (the Jupyter "
+            f"'Create Assignment' toolbar writes it). Then run `grader release {assignment_id}` again."
+        )
+    return built
 
 
-def _write_normalised(built: Path, target: Path) -> None:
-    """Same bytes for the same source: sorted keys, fixed indentation, trailing newline."""
+def write_canonical(built: Path, target: Path) -> None:
+    """Step 3: nbformat's canonical JSON: sorted keys, one-space indent, no ASCII escaping, trailing newline."""
     doc = json.loads(built.read_text(encoding="utf-8"))
     target.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def release(course: Course, assignment_id: str | None = None) -> list[Path]:
-    """Build the committed release of one assignment, or of all, into assignments/."""
-    ids = [assignment_id] if assignment_id else [a.id for a in course.assignments]
-    return [build_release(course, aid, course.root / "assignments") for aid in ids]
+_EXCEPTION_LINE = re.compile(r"^(?:\[ERROR\] )?((?:[A-Za-z_][\w.]*\.)?\w*(?:Error|Exception)): (.+)$")
+_BOILERPLATE = (  # nbgrader's wrappers around the real exception, which is logged too
+    "Please see the the above traceback",
+    "Notebook failed to validate; the nbgrader metadata may be corrupted",
+)
+
+
+def _reasons(text: str) -> str:
+    """The exception lines of nbgrader's log (its own wrapper exceptions left out), or the log's tail."""
+    reasons: list[str] = []
+    for line in text.splitlines():
+        match = _EXCEPTION_LINE.match(line.strip())
+        if match and not any(b in match.group(2) for b in _BOILERPLATE):
+            reason = f"{match.group(1).rsplit('.', 1)[-1]}: {match.group(2)}"
+            if reason not in reasons:
+                reasons.append(reason)
+    return "; ".join(reasons) if reasons else text.strip()[-2000:]
 
 
 @contextlib.contextmanager
-def _scripts_on_path():
-    """nbgrader runs the `alembic` script of its own environment, which is not on PATH unless it is activated."""
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + old
+def _alembic_head_in_process() -> Iterator[None]:
+    """Let nbgrader stamp new gradebooks with the alembic head read in this process (see step 2 above)."""
+    import nbgrader.api
+
+    saved = nbgrader.api.get_alembic_version
+    nbgrader.api.get_alembic_version = _alembic_head
     try:
         yield
     finally:
-        os.environ["PATH"] = old
+        nbgrader.api.get_alembic_version = saved
+
+
+@functools.cache
+def _alembic_head() -> str:
+    """The head revision of nbgrader's gradebook migrations: what `alembic heads` prints first."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -2,92 +2,197 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from grader.course import CourseConfigError, load_course
+from grader.compare import TOLERANCES
+from grader.course import CourseConfigError, LimitsConfig, load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def valid() -> dict:
+def valid_manifest() -> dict:
+    """A small valid course.yaml as a dict; each error test changes one thing in it."""
     return {
         "course": {"name": "Test course", "variant_key": "k"},
-        "defaults": {"limits": {"call_seconds": 5}, "device": "cpu"},
+        "defaults": {"limits": {"call_seconds": 5}, "device": "cpu", "tolerances": {"float32": {"rtol": 1e-3, "atol": 1e-4}}},
         "assignments": [
             {
-                "id": "a00_warmup", "title": "Warm-up", "notebook": "nb.ipynb", "grader": "test_g.py",
-                "tasks": [{"id": "sigmoid", "points": 2}, {"id": "relu", "points": 1}],
+                "id": "a00_warmup", "title": "Warm-up", "notebook": "nb/a00.ipynb", "grader": "graders/test_a00.py",
+                "tasks": [{"id": "sigmoid", "points": 2}, {"id": "relu", "points": 1, "title": "ReLU"}],
                 "limits": {"memory_mb": 512},
-            }
+            },
+            {
+                "id": "a01_mlp", "title": "MLP", "notebook": "nb/a01.ipynb", "grader": "graders/test_a01.py",
+                "tasks": [{"id": "forward", "points": 3}], "device": "auto",
+            },
         ],
     }
 
 
-def write(tmp_path: Path, doc) -> Path:
-    (tmp_path / "nb.ipynb").write_text("{}")
-    (tmp_path / "test_g.py").write_text("")
-    path = tmp_path / "course.yaml"
-    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc))
+def write_course(folder: Path, doc: dict | str) -> Path:
+    """course.yaml (a dict is dumped as YAML, a string written as is) plus the files it names, in `folder`."""
+    for rel in ("nb/a00.ipynb", "nb/a01.ipynb", "graders/test_a00.py", "graders/test_a01.py"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text("{}" if rel.endswith(".ipynb") else "")
+    path = folder / "course.yaml"
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
-def mutated(change) -> dict:
-    doc = copy.deepcopy(valid())
+def mutated(change: Callable[[dict], object]) -> dict:
+    doc = copy.deepcopy(valid_manifest())
     change(doc)
     return doc
 
 
-def test_the_real_course_loads():
-    """Does the repository's own course.yaml load, with the warm-up assignment's tasks?"""
-    course = load_course(ROOT)
-    assert course.assignment("a00_warmup").tasks[0].id == "sigmoid"
+def first_task(d: dict) -> dict:
+    return d["assignments"][0]["tasks"][0]
+
+
+def test_the_real_course_loads_with_its_tasks_and_points():
+    """Does the repository's own course.yaml load, with a00_warmup's tasks sigmoid 2, relu 1, softmax 3?"""
+    course = load_course(ROOT / "course.yaml")
+    warmup = course.assignment("a00_warmup")
+    assert [(t.id, t.points) for t in warmup.tasks] == [("sigmoid", 2), ("relu", 1), ("softmax", 3)]
+    assert warmup.points == 6 and course.root == ROOT
+    for a in course.assignments:
+        assert (course.root / a.notebook).is_file() and (course.root / a.grader).is_file()
+
+
+def test_the_course_is_found_by_walking_up_from_a_subfolder(tmp_path, monkeypatch):
+    """Run from a folder inside the course (or given one), is the course.yaml above it found?"""
+    path = write_course(tmp_path, valid_manifest())
+    monkeypatch.chdir(tmp_path / "nb")
+    assert load_course().path == path
+    assert load_course(tmp_path / "graders").path == path
 
 
 def test_defaults_are_merged_and_overridable(tmp_path):
-    """Do assignments inherit default limits, and override the ones they name?"""
-    course = load_course(write(tmp_path, valid()))
-    limits = course.limits("a00_warmup")
-    assert (limits.call_seconds, limits.memory_mb, limits.cpu_seconds) == (5, 512, 120)
-    assert course.device("a00_warmup") == "cpu"
+    """Does an assignment inherit defaults.limits and the built-in limits, and override the ones it names?"""
+    course = load_course(write_course(tmp_path, valid_manifest()))
+    built_in = LimitsConfig()
+    first, second = course.settings("a00_warmup"), course.settings("a01_mlp")
+    assert (first.limits.call_seconds, first.limits.memory_mb, first.limits.cpu_seconds) == (5, 512, built_in.cpu_seconds)
+    assert (second.limits.call_seconds, second.limits.memory_mb) == (5, built_in.memory_mb)
+    assert first.origin["limits.memory_mb"] == "assignment"
+    assert first.origin["limits.call_seconds"] == "defaults"
+    assert first.origin["limits.cpu_seconds"] == "built-in"
+    assert course.limits("a01_mlp") == second.limits
+    assert (first.device, second.device) == ("cpu", "auto")
+    assert course.device("a00_warmup") == "cpu" and course.device("a01_mlp") in ("cpu", "cuda")
 
 
-@pytest.mark.parametrize(
-    "change, key, expectation",
-    [
-        (lambda d: d["assignments"][0]["tasks"][0].update(pionts=2), "assignments[0].tasks[0].pionts", "did you mean 'points'"),
-        (lambda d: d["assignments"][0]["tasks"][0].update(points="two"), "assignments[0].tasks[0].points", "expected int or float"),
-        (lambda d: d["assignments"][0]["tasks"][0].update(points=True), "assignments[0].tasks[0].points", "expected int or float"),
-        (lambda d: d["assignments"][0]["tasks"][0].update(points=-1), "assignments[0].tasks[0].points", "positive"),
-        (lambda d: d["assignments"][0].pop("grader"), "assignments[0].grader", "missing"),
-        (lambda d: d["assignments"][0].update(notebook="nope.ipynb"), "assignments[0].notebook", "does not exist"),
-        (lambda d: d["assignments"].append(copy.deepcopy(d["assignments"][0])), "assignments[1].id", "duplicate assignment id"),
-        (lambda d: d["assignments"][0]["tasks"].append({"id": "relu", "points": 1}), "assignments[0].tasks[2].id", "duplicate task id"),
-        (lambda d: d["assignments"][0].update(id="A-1"), "assignments[0].id", "lowercase"),
-        (lambda d: d["defaults"]["limits"].update(memory=1), "defaults.limits.memory", "did you mean 'memory_mb'"),
-        (lambda d: d["defaults"].update(device="tpu"), "defaults.device", "cpu, cuda or auto"),
-        (lambda d: d.update(assignemnts=[]), "assignemnts", "did you mean 'assignments'"),
-    ],
-    ids=["typo", "string-points", "bool-points", "negative", "missing-key", "missing-file", "dup-assignment", "dup-task",
-         "bad-id", "limit-typo", "bad-device", "top-level-typo"],
-)
+def test_tolerances_override_the_code_table_dtype_by_dtype(tmp_path):
+    """Does defaults.tolerances replace only the dtypes it names, keeping grader/compare.py's others?"""
+    course = load_course(write_course(tmp_path, valid_manifest()))
+    tolerances = course.settings("a00_warmup").tolerances
+    assert (tolerances["float32"].rtol, tolerances["float32"].atol) == (1e-3, 1e-4)
+    assert (tolerances["float64"].rtol, tolerances["float64"].atol) == TOLERANCES["float64"]
+    assert dict(course.tolerances) == {"float32": tolerances["float32"]}  # what the engine passes on
+
+
+def test_settings_are_frozen(tmp_path):
+    """Can loaded settings be changed by accident? (They must not.)"""
+    course = load_course(write_course(tmp_path, valid_manifest()))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        course.assignment("a00_warmup").tasks[0].points = 10
+    with pytest.raises(TypeError):
+        course.assignment("a00_warmup").limits["memory_mb"] = 1
+
+
+def test_an_unknown_assignment_lists_the_known_ids(tmp_path):
+    """Does asking for an assignment that is not there say which ones are?"""
+    course = load_course(write_course(tmp_path, valid_manifest()))
+    with pytest.raises(KeyError, match="a00_warmup, a01_mlp"):
+        course.assignment("a02_cnn")
+
+
+ERRORS = {
+    # id: (change, key path in the message, what the message expects)
+    "task-key-typo": (lambda d: first_task(d).update(pionts=2), "assignments[0].tasks[0].pionts", "did you mean 'points'?"),
+    "limit-key-typo": (lambda d: d["defaults"]["limits"].update(memory=1), "defaults.limits.memory", "did you mean 'memory_mb'?"),
+    "override-key-typo": (
+        lambda d: d["assignments"][1].update(limits={"call_second": 3}), "assignments[1].limits.call_second",
+        "did you mean 'call_seconds'?",
+    ),
+    "top-level-typo": (lambda d: d.update(assignemnts=[]), "assignemnts", "did you mean 'assignments'?"),
+    "unknown-key-lists-known": (lambda d: d["course"].update(zzz=1), "course.zzz", "expected one of: name, variant_key"),
+    "dtype-typo": (lambda d: d["defaults"]["tolerances"].update(float23={}), "defaults.tolerances.float23", "did you mean"),
+    "string-points": (lambda d: first_task(d).update(points="two"), "assignments[0].tasks[0].points", "expected a number, found 'two' (str)"),
+    "bool-points": (lambda d: first_task(d).update(points=True), "assignments[0].tasks[0].points", "expected a number, found True (bool)"),
+    "bool-limit": (lambda d: d["defaults"]["limits"].update(cpu_seconds=True), "defaults.limits.cpu_seconds", "expected an integer, found True"),
+    "float-for-int": (lambda d: d["defaults"]["limits"].update(memory_mb=1.5), "defaults.limits.memory_mb", "expected an integer, found 1.5"),
+    "number-title": (lambda d: d["assignments"][0].update(title=3), "assignments[0].title", "expected a string, found 3 (int)"),
+    "tasks-not-a-list": (lambda d: d["assignments"][0].update(tasks={"id": "x"}), "assignments[0].tasks", "expected a list of tasks, found a mapping"),
+    "task-not-a-mapping": (lambda d: d["assignments"][0]["tasks"].append("relu"), "assignments[0].tasks[2]", "expected a mapping"),
+    "missing-grader": (lambda d: d["assignments"][0].pop("grader"), "assignments[0].grader", "required key is missing (pytest grader file"),
+    "missing-points": (lambda d: first_task(d).pop("points"), "assignments[0].tasks[0].points", "required key is missing"),
+    "missing-course-name": (lambda d: d["course"].pop("name"), "course.name", "required key is missing"),
+    "missing-assignments": (lambda d: d.pop("assignments"), "assignments", "required key is missing"),
+    "no-tasks": (lambda d: d["assignments"][0].update(tasks=[]), "assignments[0].tasks", "expected at least one task"),
+    "zero-points": (lambda d: first_task(d).update(points=0), "assignments[0].tasks[0].points", "expected a positive number, found 0 (int)"),
+    "negative-points": (lambda d: first_task(d).update(points=-1), "assignments[0].tasks[0].points", "expected a positive number, found -1 (int)"),
+    "zero-limit": (lambda d: d["defaults"]["limits"].update(call_seconds=0), "defaults.limits.call_seconds", "expected a positive number"),
+    "negative-override": (lambda d: d["assignments"][0]["limits"].update(memory_mb=-5), "assignments[0].limits.memory_mb", "positive"),
+    "negative-atol": (lambda d: d["defaults"]["tolerances"]["float32"].update(atol=-1.0), "defaults.tolerances.float32.atol", ">= 0"),
+    "missing-notebook-file": (lambda d: d["assignments"][0].update(notebook="nb/nope.ipynb"), "assignments[0].notebook", "expected an existing file, found 'nb/nope.ipynb'"),
+    "missing-grader-file": (lambda d: d["assignments"][1].update(grader="graders/test_nope.py"), "assignments[1].grader", "expected an existing file"),
+    "notebook-not-ipynb": (lambda d: d["assignments"][0].update(notebook="graders/test_a00.py"), "assignments[0].notebook", "expected a .ipynb file"),
+    "path-outside-course": (lambda d: d["assignments"][0].update(grader="../test_a00.py"), "assignments[0].grader", "expected a path inside the course"),
+    "duplicate-assignment": (lambda d: d["assignments"][1].update(id="a00_warmup"), "assignments[1].id", "duplicate assignment id 'a00_warmup' (also at assignments[0])"),
+    "duplicate-task": (lambda d: d["assignments"][0]["tasks"].append({"id": "relu", "points": 1}), "assignments[0].tasks[2].id", "duplicate task id 'relu'"),
+    "bad-assignment-id": (lambda d: d["assignments"][0].update(id="A-1"), "assignments[0].id", "expected an id of lowercase letters, digits and _"),
+    "bad-task-id": (lambda d: first_task(d).update(id="Sig moid"), "assignments[0].tasks[0].id", "found 'Sig moid'"),
+    "bad-device": (lambda d: d["defaults"].update(device="tpu"), "defaults.device", "expected one of cpu, cuda, auto, found 'tpu'"),
+    "bad-device-override": (lambda d: d["assignments"][1].update(device="gpu"), "assignments[1].device", "expected one of cpu, cuda, auto"),
+}
+
+
+@pytest.mark.parametrize("change, key, expectation", ERRORS.values(), ids=ERRORS.keys())
 def test_each_error_names_file_key_and_expectation(tmp_path, change, key, expectation):
-    """Does a bad course.yaml give one error naming the file, the key path and what was expected?"""
+    """Does a bad course.yaml give one CourseConfigError naming the file, the key path and what was expected?"""
     with pytest.raises(CourseConfigError) as err:
-        load_course(write(tmp_path, mutated(change)))
+        load_course(write_course(tmp_path, mutated(change)))
     message = str(err.value)
-    assert message.startswith("course.yaml: ") and key in message and expectation in message
+    assert message.startswith((f"course.yaml: {key} (line", f"course.yaml: {key}: ")), message
+    assert expectation in message, message
+
+
+def test_errors_give_the_line_of_the_bad_key(tmp_path):
+    """Is the line of the offending key in the message, so an editor can jump to it?"""
+    text = yaml.safe_dump(mutated(lambda d: first_task(d).update(points="two")), sort_keys=False)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if "points: two" in row)
+    with pytest.raises(CourseConfigError, match=rf"^course.yaml: assignments\[0\].tasks\[0\].points \(line {line}\): "):
+        load_course(write_course(tmp_path, text))
 
 
 def test_yaml_syntax_errors_give_the_line(tmp_path):
-    """Is a YAML syntax error reported with its line number?"""
-    with pytest.raises(CourseConfigError, match=r"course.yaml: line \d+: not valid YAML"):
-        load_course(write(tmp_path, "course:\n  name: x\n  bad: [unclosed\n"))
+    """Is a YAML syntax error reported with its line, and the line where the unclosed construct starts?"""
+    with pytest.raises(CourseConfigError, match=r"^course.yaml: line 4: not valid YAML: .* starts on line 3"):
+        load_course(write_course(tmp_path, "course:\n  name: x\n  bad: [unclosed\nassignments: []\n"))
+
+
+def test_a_key_written_twice_is_an_error(tmp_path):
+    """Is a key repeated in one mapping refused (YAML would silently keep the second)?"""
+    text = yaml.safe_dump(valid_manifest(), sort_keys=False).replace("  variant_key: k\n", "  variant_key: k\n  name: Other\n")
+    with pytest.raises(CourseConfigError, match=r"^course.yaml: line 4: .*key 'name' appears twice"):
+        load_course(write_course(tmp_path, text))
+
+
+def test_an_empty_file_says_what_it_should_contain(tmp_path):
+    """Does an empty course.yaml say which top-level keys are expected?"""
+    with pytest.raises(CourseConfigError, match="course.yaml: .*empty; expected a mapping with keys course, defaults, assignments"):
+        load_course(write_course(tmp_path, ""))
 
 
 def test_a_missing_course_file_says_where_to_run(tmp_path):
-    """Run outside a course, is the message about where to run from?"""
-    with pytest.raises(CourseConfigError, match="no course.yaml"):
+    """Run outside a course, or given a path that does not exist, does the message say what to do?"""
+    with pytest.raises(CourseConfigError, match="no course.yaml in .* or pass --course"):
         load_course(tmp_path)
+    with pytest.raises(CourseConfigError, match="does not exist"):
+        load_course(tmp_path / "course.yaml")
