@@ -147,3 +147,24 @@ def assert_close(
         f"max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g} (tolerance rtol={r:g}, atol={t:g}). "
         f"Worst at index {worst}: got {a64[worst]:.6g}, expected {e64[worst]:.6g}."
     )
+
+
+def assert_choice(*, actual: Any, correct: str, name: str, explanations: dict[str, str] | None = None) -> None:
+    """A multiple-choice answer: `actual` must be the letter `correct` (any case, surrounding spaces ignored).
+
+    `explanations` maps each wrong option to the misconception behind it, so the feedback teaches instead of only
+    saying "wrong". The correct option is never revealed.
+    """
+    explanations = {k.strip().lower(): v for k, v in (explanations or {}).items()}
+    if actual is None:
+        raise Mismatch(f"`{name}` is None: set it to one of the options, for example {name} = \"a\"")
+    if not isinstance(actual, str):
+        raise Mismatch(f"`{name}` should be the letter of one option as a string (like \"a\"), but it is {_describe(actual)}")
+    answer = actual.strip().lower().strip("()")
+    if answer == correct.strip().lower():
+        return
+    options = sorted(set(explanations) | {correct.strip().lower()})
+    if answer not in options:
+        raise Mismatch(f"`{name}` = {actual!r} is not one of the options ({', '.join(options)})")
+    why = explanations.get(answer)
+    raise Mismatch(f"`{name}` = {answer!r} is not right{': ' + why if why else '.'}")

@@ -23,6 +23,7 @@ from grader.compare import using_tolerances
 from grader.course import Course, load_course
 from grader.plugin import GradingOptions, GradingPlugin, TestResult, limits_for
 from grader.sandbox import Limits, Sandbox
+from grader.submission import declared_student_id
 
 
 UNUSED_PYTEST_PLUGINS = (
@@ -119,6 +120,12 @@ def grade(
         raise GraderError(f"the grader {assignment.grader} could not run:\n{detail}")
     session = plugin.session
     problems = list(session.program.problems) if session else []
+    declared = declared_student_id(Path(submission)) if Path(submission).is_file() else None
+    if declared and student != "anonymous" and declared not in ("self-learner", student):
+        problems.append(
+            f"your notebook sets STUDENT_ID = {declared!r} but it was graded as student {student!r}: "
+            f"per-student numbers are {student!r}'s; set STUDENT_ID to your own id to see them"
+        )
     if session:
         problems += [f"loading cell '{e.get('label')}' raised {e.get('type')}: {e.get('message')}" for e in session.load_errors]
     isolation = plugin.sandbox.isolation if plugin.sandbox else {}

@@ -215,3 +215,20 @@ def assemble(instructor: Path, submission: Path, needed_names: frozenset[str] = 
             body = "\n".join(lines[start - 1 : stmt.end_lineno])
             chunks.append(Chunk(label, "\n" * (start - 1) + body + "\n"))
     return Program(tuple(chunks), tuple(problems), keep.count(False), used)
+
+
+STUDENT_ID_LINE = re.compile(r"""^\s*STUDENT_ID\s*=\s*(?P<q>["'])(?P<id>[^"'\n]*)(?P=q)""", re.MULTILINE)
+
+
+def declared_student_id(path: Path) -> str | None:
+    """The id a student typed into the notebook's `STUDENT_ID = "..."` cell (their per-student numbers), if any."""
+    try:
+        if path.suffix == ".py":
+            text = path.read_text(encoding="utf-8", errors="replace")
+        else:
+            nb = nbformat.read(str(path), as_version=4)
+            text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    except Exception:
+        return None
+    found = STUDENT_ID_LINE.search(text)
+    return found.group("id").strip() or None if found else None

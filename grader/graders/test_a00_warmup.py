@@ -28,7 +28,7 @@ def test_sigmoid_on_random_inputs(submission, rng):
         mistakes=[
             Mistake("1 / (1 + e^x): the sign in the exponent is flipped", 1 / (1 + np.exp(x))),
             Mistake("tanh(x) instead of the sigmoid", np.tanh(x)),
-            Mistake("e^(-x) / (1 + e^(-x)), which is 1 - sigmoid(x)", np.exp(-x) / (1 + np.exp(-x))),
+            Mistake("1 + e^(-x): the reciprocal is missing", 1 + np.exp(-x)),
         ],
     )
 

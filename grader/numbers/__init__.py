@@ -1,0 +1,1 @@
+"""Per-student number makers, one module per assignment: `NUMBERS = {task: fn(rng) -> dict}` (see grader.variants)."""

@@ -1,0 +1,28 @@
+"""The quality gate's data, one module per assignment (`tests/mutants/<id>.py`): wrong and other correct solutions.
+
+    MUTANTS = [Mutant("softmax", "dim=dim, keepdim", "dim=0, keepdim", "a softmax over the wrong axis")]
+    STYLES = [Style("numpy", {"softmax": "def softmax(x, dim=-1): ..."})]
+
+tests/test_assignments.py grades each against the assignment's grader (see docs/authoring.md §3).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The solution with `old` replaced by `new` in answer cell `cell`: it must lose points, with `feedback` said."""
+
+    cell: str
+    old: str
+    new: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Style:
+    """Another correct solution: the answer cells named in `cells` replaced by other code; it must get full marks."""
+
+    name: str
+    cells: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,178 @@
+"""The quality gate of every assignment in course.yaml: are its graders valid?
+
+For each assignment: the instructor's solution gets full marks and the release skeleton gets 0; every mutant in
+tests/mutants/<id>.py (the solution with one known mistake) loses points and its feedback names the mistake; every
+named `Mistake` in the grader is reached by some mutant; other correct styles get full marks; and the points of the
+grader's tests add up to course.yaml's tasks.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.course import load_course
+from grader.engine import GradeReport, grade
+from grader.sandbox import Sandbox
+from tests.mutants import Mutant, Style
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = load_course(ROOT / "course.yaml")
+ASSIGNMENTS = [a.id for a in COURSE.assignments]
+STUDENT = "quality-gate"
+
+
+def mutants_module(assignment_id: str):
+    try:
+        return importlib.import_module(f"tests.mutants.{assignment_id}")
+    except ModuleNotFoundError:
+        return None
+
+
+def declared(kind: str) -> list[tuple[str, int, object]]:
+    found = []
+    for aid in ASSIGNMENTS:
+        module = mutants_module(aid)
+        for i, item in enumerate(getattr(module, kind, ()) if module else ()):
+            found.append((aid, i, item))
+    return found
+
+
+MUTANTS = declared("MUTANTS")
+STYLES = declared("STYLES")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as sb:
+        yield sb
+
+
+_reports: dict[str, GradeReport] = {}
+
+
+def _grade(path: Path, assignment_id: str, sandbox: Sandbox) -> GradeReport:
+    return grade(path, assignment_id=assignment_id, student=STUDENT, course=COURSE, sandbox=sandbox)
+
+
+def solution_report(assignment_id: str, sandbox: Sandbox) -> GradeReport:
+    if assignment_id not in _reports:
+        _reports[assignment_id] = _grade(ROOT / COURSE.assignment(assignment_id).notebook, assignment_id, sandbox)
+    return _reports[assignment_id]
+
+
+def not_passed(report: GradeReport) -> list[tuple[str, str, str]]:
+    return [(t.name, t.status, t.feedback) for t in report.tests if t.status != "passed"]
+
+
+def edited_solution(assignment_id: str, tmp_path: Path, cells: dict[str, str]) -> Path:
+    """A copy of the solution notebook with answer cells replaced (grade_id -> new source)."""
+    source = ROOT / COURSE.assignment(assignment_id).notebook
+    nb = nbformat.read(str(source), as_version=4)
+    ids = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for grade_id, text in cells.items():
+        assert grade_id in ids, f"{assignment_id} has no answer cell {grade_id!r} (answer cells: {sorted(ids)})"
+        ids[grade_id].source = text
+    path = tmp_path / source.name
+    nbformat.write(nb, str(path))
+    return path
+
+
+def answer_cell(assignment_id: str, grade_id: str) -> str:
+    nb = nbformat.read(str(ROOT / COURSE.assignment(assignment_id).notebook), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id") == grade_id:
+            return cell.source
+    raise AssertionError(f"{assignment_id} has no answer cell {grade_id!r}")
+
+
+def mistake_names(grader_file: Path) -> set[str]:
+    """The literal names of every `Mistake("...")` written in a grader file."""
+    names = set()
+    for node in ast.walk(ast.parse(grader_file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            first = node.args[0]
+            if called == "Mistake" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.add(first.value)
+    return names
+
+
+# ------------------------------------------------------------------------------------------------------ the gate
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_solution_gets_full_marks(assignment_id, sandbox):
+    """Does the instructor's solution notebook get every point, with no problem reported?"""
+    report = solution_report(assignment_id, sandbox)
+    assert report.tests, f"{assignment_id}: the grader ran no test"
+    assert report.score == report.max_score == COURSE.assignment(assignment_id).points, not_passed(report)
+    assert report.problems == [], report.problems
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_release_skeleton_gets_zero(assignment_id, sandbox):
+    """Does the unsolved student release score 0, every test with a verdict and none a grader error?"""
+    assignment = COURSE.assignment(assignment_id)
+    report = _grade(ROOT / "assignments" / assignment_id / Path(assignment.notebook).name, assignment_id, sandbox)
+    assert report.score == 0, [(t.name, t.status) for t in report.tests if t.status == "passed"]
+    assert len(report.tests) == len(solution_report(assignment_id, sandbox).tests)
+    assert not report.grader_errors, [(t.name, t.feedback) for t in report.grader_errors]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_points_are_declared_on_tests_and_add_up_to_the_tasks(assignment_id, sandbox):
+    """Does every test belong to a course.yaml task, do their points add up to it, and are there hidden tests?"""
+    assignment = COURSE.assignment(assignment_id)
+    report = solution_report(assignment_id, sandbox)
+    by_task: dict[str, float] = {}
+    for t in report.tests:
+        assert t.task in {tk.id for tk in assignment.tasks}, f"{t.name} has task {t.task!r}, not a task of {assignment_id}"
+        by_task[t.task] = by_task.get(t.task, 0.0) + t.max_points
+    assert by_task == {tk.id: tk.points for tk in assignment.tasks}
+    visibilities = {t.visibility for t in report.tests}
+    assert visibilities == {"public", "hidden"}, f"{assignment_id} needs both public and hidden tests"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_named_mistake_is_reached_by_a_mutant(assignment_id):
+    """Is each `Mistake` the grader names produced by at least one wrong solution in tests/mutants/<id>.py?"""
+    module = mutants_module(assignment_id)
+    assert module is not None, f"write tests/mutants/{assignment_id}.py (MUTANTS and STYLES)"
+    names = mistake_names(ROOT / COURSE.assignment(assignment_id).grader)
+    assert names, f"{assignment_id}'s grader names no mistake"
+    covered = {m.feedback for m in module.MUTANTS}
+    assert sorted(n for n in names if not any(c in n for c in covered)) == []
+    assert len(getattr(module, "STYLES", ())) >= 1, f"{assignment_id}: add at least one other correct style"
+
+
+@pytest.mark.parametrize(("assignment_id", "index", "mutant"), MUTANTS,
+                         ids=[f"{a}-{i}-{m.feedback[:40]}" for a, i, m in MUTANTS])
+def test_a_mutant_loses_points_and_its_mistake_is_named(assignment_id, index, mutant: Mutant, sandbox, tmp_path):
+    """Does a solution with one known mistake lose points, with feedback that names that mistake?"""
+    original = answer_cell(assignment_id, mutant.cell)
+    assert mutant.old in original, f"mutant {index}: {mutant.old!r} does not occur in answer cell {mutant.cell!r}"
+    path = edited_solution(assignment_id, tmp_path, {mutant.cell: original.replace(mutant.old, mutant.new)})
+    report = _grade(path, assignment_id, sandbox)
+    assert report.score < report.max_score, f"mutant {index} ({mutant.feedback}) got full marks"
+    failing = not_passed(report)
+    assert any(mutant.feedback in feedback for _, _, feedback in failing), failing
+    assert not report.grader_errors, [(t.name, t.feedback) for t in report.grader_errors]
+
+
+@pytest.mark.parametrize(("assignment_id", "index", "style"), STYLES, ids=[f"{a}-{s.name}" for a, _, s in STYLES])
+def test_another_correct_style_gets_full_marks(assignment_id, index, style: Style, sandbox, tmp_path):
+    """Does a correct solution written differently (loops, numpy, float32) get every point?"""
+    path = edited_solution(assignment_id, tmp_path, style.cells)
+    report = _grade(path, assignment_id, sandbox)
+    assert report.score == report.max_score, not_passed(report)
+
+
+def test_the_gate_catches_a_grader_that_cannot_fail(tmp_path, sandbox):
+    """Would the gate notice a mutant that still gets full marks? (the check itself can fail)"""
+    path = edited_solution("a00_warmup", tmp_path, {"relu": answer_cell("a00_warmup", "relu").replace("min=0.0", "min=0.0 ")})
+    report = _grade(path, "a00_warmup", sandbox)
+    assert report.score == report.max_score  # a no-op edit: exactly the case the mutant test rejects
