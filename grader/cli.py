@@ -197,10 +197,56 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def add_autograde_parser(sub) -> None:
+    p = sub.add_parser("autograde", help="grade a whole class in parallel into the SQLite gradebook (resumable)")
+    p.add_argument("submissions", type=Path, help="nbgrader's submitted/ folder (or the course folder holding it), "
+                   "or a flat folder of <student>.ipynb/.py files")
+    p.add_argument("--assignment", default=None, help="grade only this assignment (required for a flat folder)")
+    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="SQLite gradebook (default: gradebook.sqlite)")
+    p.add_argument("--workers", type=int, default=None, help="grading processes on this machine (default: one per CPU; 0: in this process)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that did not change since they were graded")
+    p.add_argument("--executor", choices=("local", "dask"), default="local", help="local process pool (default) or a Dask cluster")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for the student's tensors (default: course.yaml)")
+    p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without namespaces and seccomp")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs)")
+    _course_option(p)
+    p.set_defaults(func=cmd_autograde)
+
+
+def cmd_autograde(args) -> int:
+    import os
+
+    from grader.autograde import AutogradeError, DaskExecutor, LocalExecutor, autograde, find_submissions
+    from grader.gradebook import GradebookError
+
+    course = load_course(args.course)
+    if args.workers is not None and args.workers < 0:
+        raise CommandError("--workers must be 0 or more")
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise CommandError("--executor dask needs --scheduler ADDRESS (the Dask scheduler, e.g. tcp://host:8786)")
+        executor = DaskExecutor(args.scheduler)
+    else:
+        executor = LocalExecutor(os.cpu_count() or 1 if args.workers is None else args.workers)
+    try:
+        submissions = find_submissions(args.submissions, course, args.assignment)
+        summary = autograde(submissions, course, args.gradebook, executor=executor, force=args.force, device=args.device,
+                            require_isolation=args.require_sandbox, progress=not args.no_progress)
+    except (AutogradeError, GradebookError) as exc:
+        raise CommandError(str(exc)) from None
+    print(summary.line())
+    for assignment, student, reason in summary.failures[:20]:
+        print(f"  failed: {assignment} {student}: {reason[:200]}")
+    print(f"gradebook: {args.gradebook}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser):
+    for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser,
+                add_autograde_parser):
         add(sub)
     return parser
 

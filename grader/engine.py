@@ -43,6 +43,7 @@ class GradeReport:
     output: str = ""
     seconds: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
+    figures: list[dict[str, Any]] = field(default_factory=list)  # PNGs for the HTML report; not in to_dict (JSON)
 
     @property
     def score(self) -> float:
@@ -138,6 +139,7 @@ def grade(
         output=session.output if session else "",
         seconds=time.perf_counter() - start,
         settings={"device": device, "limits": limits.__dict__, "visibility": visibility, "tolerances": tolerances},
+        figures=plugin.figures,
     )
 
 

@@ -169,6 +169,7 @@ class GradingPlugin:
         self.session: SubmissionSession | None = None
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
+        self.figures: list[dict] = []  # {"name", "png", "test"}: figures grader tests drew for the report
 
     # ------------------------------------------------------------------------------------------- fixtures
     @pytest.fixture
@@ -192,6 +193,25 @@ class GradingPlugin:
         key = f"{self.options.student}\x00{task.args[0] if task else ''}\x00{request.node.nodeid}".encode()
         digest = hmac.new(self.options.secret, key, hashlib.sha256).digest()
         return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+    @pytest.fixture
+    def figure(self, request: pytest.FixtureRequest):
+        """`figure(name, fig)`: keep a matplotlib figure (drawn here, from plain data) for the student's report."""
+
+        def add(name: str, fig) -> None:
+            import io
+
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+            self.figures.append({"name": name, "png": buffer.getvalue(), "test": request.node.name})
+            try:
+                import matplotlib.pyplot as plt
+
+                plt.close(fig)
+            except Exception:
+                pass
+
+        return add
 
     @pytest.fixture
     def student_id(self) -> str:
