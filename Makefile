@@ -4,16 +4,20 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# As root on Debian/Ubuntu, missing system packages are installed with apt-get: bubblewrap (the sandbox's
+# namespaces) for everything, chromium and its driver for the HTML report tests. Elsewhere, install them yourself.
+APT_INSTALL = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+		if [ -n "$$missing" ]; then echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; fi
 
 .PHONY: setup demo test benchmark clean
 
 $(BIN)/grader: pyproject.toml
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! command -v bwrap >/dev/null; then \
-		echo "installing bubblewrap (namespaces for the sandbox)"; \
-		apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; fi
+	@$(call APT_INSTALL,bubblewrap)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -e .
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $(BIN)/grader
 
 setup: $(BIN)/grader
@@ -24,10 +28,12 @@ demo: setup
 	$(BIN)/grader demo --out out
 
 test: setup
+	@$(call APT_INSTALL,chromium chromium-driver)
 	$(BIN)/python -m pytest -q
 
 benchmark: setup
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/grade_assignments.py
 
 clean:
 	rm -rf $(VENV) out

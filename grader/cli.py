@@ -242,11 +242,26 @@ def cmd_autograde(args) -> int:
     return 0
 
 
+def add_report_parser(sub) -> None:
+    p = sub.add_parser("report", help="write self-contained HTML feedback pages (one per student, one per class)")
+    p.add_argument("--gradebook", type=Path, required=True, help="the gradebook file `grader autograde` wrote")
+    p.add_argument("--assignment", default=None, help="one assignment id (default: every assignment in the gradebook)")
+    p.add_argument("--out", type=Path, required=True, help="folder for OUT/<assignment>/<student>.html and index.html")
+    _course_option(p)
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from grader.html_report import cmd_report as write_html_reports  # matplotlib and jinja2 load only here
+
+    return write_html_reports(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser,
-                add_autograde_parser):
+                add_autograde_parser, add_report_parser):
         add(sub)
     return parser
 

@@ -34,6 +34,7 @@ from grader.sandbox import Limits, Sandbox, StudentCodeFailure, Worker
 from grader.submission import Program, assemble
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed")
+GRADER_ERROR_PREFIX = "the grader itself failed"  # feedback of a test the grader could not run (reports look for it)
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ def _verdict(excinfo: pytest.ExceptionInfo | None, hidden: bool) -> tuple[str, s
         return "failed", message, False
     if isinstance(exc, pytest.skip.Exception):
         return "failed", f"skipped: {exc}", False
-    return "error", f"the grader itself failed on this test ({type(exc).__name__}: {str(exc)[:300]}); tell your instructor", True
+    return "error", f"{GRADER_ERROR_PREFIX} on this test ({type(exc).__name__}: {str(exc)[:300]}); tell your instructor", True
 
 
 # ----------------------------------------------------------------------------------------------- pytest entry points
