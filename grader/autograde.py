@@ -148,6 +148,11 @@ def grade_job(job: dict[str, Any]) -> dict[str, Any]:
     from grader.engine import grade
     from grader.sandbox import Limits
 
+    try:
+        sandbox = _sandbox(job["device"], job["require_isolation"])  # started once, not part of this submission's time
+    except Exception as exc:
+        return {"error": f"the sandbox could not start ({type(exc).__name__}: {exc})"[:4000], "started": time.time(),
+                "finished": time.time()}
     started = time.time()
     try:
         course = load_course(job["course"])
@@ -160,7 +165,7 @@ def grade_job(job: dict[str, Any]) -> dict[str, Any]:
                     (path / rel if rel else path).write_bytes(data)
             report = grade(
                 path, assignment_id=job["assignment"], student=job["student"], course=course, device=job["device"],
-                sandbox=_sandbox(job["device"], job["require_isolation"]),
+                sandbox=sandbox,
                 limits=Limits(**job["limits"]) if job.get("limits") else None,
                 secret=job["secret"],
             )

@@ -257,11 +257,17 @@ def cmd_report(args) -> int:
     return write_html_reports(args)
 
 
+def add_export_parser(sub) -> None:
+    from grader.export import add_export_parser as add  # the export module's own options and command
+
+    add(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser,
-                add_autograde_parser, add_report_parser):
+                add_autograde_parser, add_report_parser, add_export_parser):
         add(sub)
     return parser
 
