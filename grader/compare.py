@@ -110,6 +110,10 @@ def assert_close(
     if actual_arr is None:
         raise Mismatch(f"`{name}` should be a tensor or array of shape {tuple(expected_arr.shape)}, but it is {_describe(actual)}")
     if actual_arr.shape != expected_arr.shape:
+        for mistake in mistakes:  # a mistake can change the shape (padding or stride ignored): name it anyway
+            if matches(actual_arr, mistake.value):
+                hint = f" {mistake.hint}" if mistake.hint else ""
+                raise Mismatch(f"`{name}` is wrong: it looks like {mistake.name}.{hint}")
         hint = ""
         if actual_arr.shape == expected_arr.shape[::-1] and actual_arr.ndim == 2:
             hint = " It looks transposed: check the order of the matrix product or a missing .T."

@@ -122,7 +122,7 @@ def grade(
     session = plugin.session
     problems = list(session.program.problems) if session else []
     declared = declared_student_id(Path(submission)) if Path(submission).is_file() else None
-    if declared and student != "anonymous" and declared not in ("self-learner", student):
+    if declared and student != "anonymous" and declared != student:
         problems.append(
             f"your notebook sets STUDENT_ID = {declared!r} but it was graded as student {student!r}: "
             f"per-student numbers are {student!r}'s; set STUDENT_ID to your own id to see them"

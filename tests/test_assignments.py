@@ -17,6 +17,7 @@ import pytest
 from grader.course import load_course
 from grader.engine import GradeReport, grade
 from grader.sandbox import Sandbox
+from grader.submission import declared_student_id
 from tests.mutants import Mutant, Style
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,9 @@ _reports: dict[str, GradeReport] = {}
 
 
 def _grade(path: Path, assignment_id: str, sandbox: Sandbox) -> GradeReport:
-    return grade(path, assignment_id=assignment_id, student=STUDENT, course=COURSE, sandbox=sandbox)
+    # Graded as the id the notebook declares (the solution's per-student answers are the self-learner's numbers).
+    student = declared_student_id(path) or STUDENT
+    return grade(path, assignment_id=assignment_id, student=student, course=COURSE, sandbox=sandbox)
 
 
 def solution_report(assignment_id: str, sandbox: Sandbox) -> GradeReport:
