@@ -53,14 +53,16 @@ class UnsupportedType(ChannelError):
 
 def _to_array(value: Any) -> np.ndarray | None:
     """numpy arrays and torch tensors as plain numpy arrays; None for anything else."""
+    # ascontiguousarray returns at least one dimension: reshape keeps a 0-d value 0-d.
     if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value)
+        return np.ascontiguousarray(value).reshape(value.shape)
     torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = torch.Tensor.detach(value)
         if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds it exactly
             tensor = torch.Tensor.float(tensor)
-        return np.ascontiguousarray(torch.Tensor.numpy(torch.Tensor.cpu(tensor)))
+        array = torch.Tensor.numpy(torch.Tensor.cpu(tensor))
+        return np.ascontiguousarray(array).reshape(array.shape)
     return None
 
 

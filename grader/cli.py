@@ -131,7 +131,7 @@ def add_grade_parser(sub) -> None:
     p = sub.add_parser("grade", help="grade one submission (notebook, .py file or folder) in the sandbox")
     p.add_argument("submission", type=Path, help="filled-in release notebook (.ipynb), .py file or folder")
     p.add_argument("--assignment", help="assignment id (default: from the notebook's file name)")
-    p.add_argument("--student", default=None, help="student id (default: the file name)")
+    p.add_argument("--student", default=None, help="student id (default: the notebook's STUDENT_ID, else the file name)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for the student's tensors (default: course.yaml)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without namespaces and seccomp")
@@ -144,6 +144,7 @@ def cmd_grade(args) -> int:
     from grader.report import table
     from grader.sandbox import Sandbox, SandboxError
     from grader.student_check import find_assignment
+    from grader.submission import declared_student_id
 
     if not args.submission.exists():
         raise CommandError(f"{args.submission} does not exist: give the path of a notebook, .py file or folder")
@@ -154,7 +155,9 @@ def cmd_grade(args) -> int:
         with Sandbox(device=device, require_isolation=args.require_sandbox) as sandbox:
             report = grade(
                 args.submission, assignment_id=assignment_id, course=course, device=device, sandbox=sandbox,
-                student=args.student or args.submission.stem,
+                # One submission: the id given, else the STUDENT_ID the notebook declares, else the file name.
+                # Class runs (autograde) never trust the notebook: the id comes from the folder or file name.
+                student=args.student or declared_student_id(args.submission) or args.submission.stem,
             )
     except (SandboxError, GraderError) as exc:
         raise CommandError(str(exc)) from None

@@ -94,3 +94,10 @@ def test_size_cap_applies_before_reading_the_body():
         a.sendall(channel.HEADER.pack(10, 2**40))
         with pytest.raises(channel.ChannelError, match="larger than"):
             channel.recv(b, max_bytes=1024)
+
+
+def test_zero_dimensional_values_keep_their_shape():
+    """A 0-d array or tensor (a loss, a gradient) arrives 0-d, not as shape (1,)."""
+    for value in (np.array(2.5), torch.tensor(2.5, dtype=torch.float64)):
+        got = roundtrip(value)
+        assert isinstance(got, np.ndarray) and got.shape == () and got == 2.5

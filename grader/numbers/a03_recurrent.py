@@ -20,6 +20,7 @@ import numpy as np
 
 WEIGHTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
 VALUES = (-1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
+NONZERO = (-1.0, -0.5, 0.5, 1.0)
 MAX_PRE = 2.6          # |pre-activation| at most this: tanh(2.6) = 0.989, sigmoid(2.6) = 0.931, not saturated
 MIN_GAP = 5e-3         # every mistake moves some answer by more than this
 
@@ -60,7 +61,7 @@ def _elman_pre(n: dict[str, Any]) -> list[float]:
 def elman_hand(rng: np.random.Generator) -> dict[str, Any]:
     while True:
         n = {"x1": _pick(rng, WEIGHTS), "x2": _pick(rng, WEIGHTS), "h0": _pick(rng, (-0.5, 0.0, 0.5)),
-             "w_xh": _pick(rng, WEIGHTS), "w_hh": _pick(rng, WEIGHTS), "b_h": _pick(rng, VALUES),
+             "w_xh": _pick(rng, WEIGHTS), "w_hh": _pick(rng, WEIGHTS), "b_h": _pick(rng, NONZERO),
              "w_hy": _pick(rng, WEIGHTS), "b_y": _pick(rng, VALUES)}
         if _acceptable(n, _elman_pre(n), elman_answers, ELMAN_MISTAKES):
             return n
@@ -73,14 +74,14 @@ JORDAN_MISTAKES = ("sigmoid", "no_bias", "no_recurrent", "fed_back_h")
 def jordan_answers(n: dict[str, Any], mistake: str | None = None) -> dict[str, float]:
     """h1 = tanh(w_hh h0 + w_xh x1 + w_yh y0 + b_h), y1 = w_hy h1 + b_y, h2 = tanh(w_hh h1 + w_xh x2 + w_yh y1 + b_h).
 
-    Mistakes: "no_recurrent" leaves out both feedback terms (w_hh h_{t-1} and w_yh y_{t-1}); "fed_back_h" feeds
-    back h_{t-1} where y_{t-1} belongs (w_yh h_{t-1}).
+    Mistakes: "no_recurrent" leaves out w_hh h_{t-1} (the lecture keeps it; Jordan's original network has none);
+    "fed_back_h" feeds back h_{t-1} where y_{t-1} belongs (w_yh h_{t-1}).
     """
     f = _sigmoid if mistake == "sigmoid" else math.tanh
     b_h = 0.0 if mistake == "no_bias" else n["b_h"]
     b_y = 0.0 if mistake == "no_bias" else n["b_y"]
     w_hh = 0.0 if mistake == "no_recurrent" else n["w_hh"]
-    w_yh = 0.0 if mistake == "no_recurrent" else n["w_yh"]
+    w_yh = n["w_yh"]
     fed1 = n["h0"] if mistake == "fed_back_h" else n["y0"]
     h1 = f(w_hh * n["h0"] + n["w_xh"] * n["x1"] + w_yh * fed1 + b_h)
     y1 = n["w_hy"] * h1 + b_y
@@ -100,7 +101,7 @@ def jordan_hand(rng: np.random.Generator) -> dict[str, Any]:
         n = {"x1": _pick(rng, WEIGHTS), "x2": _pick(rng, WEIGHTS), "h0": _pick(rng, (-0.5, 0.0, 0.5)),
              "y0": _pick(rng, (-1.0, -0.5, 0.5, 1.0)),
              "w_xh": _pick(rng, WEIGHTS), "w_hh": _pick(rng, WEIGHTS), "w_yh": _pick(rng, WEIGHTS),
-             "b_h": _pick(rng, VALUES), "w_hy": _pick(rng, WEIGHTS), "b_y": _pick(rng, VALUES)}
+             "b_h": _pick(rng, NONZERO), "w_hy": _pick(rng, WEIGHTS), "b_y": _pick(rng, VALUES)}
         if _acceptable(n, _jordan_pre(n), jordan_answers, JORDAN_MISTAKES):
             return n
 
@@ -142,7 +143,7 @@ def lstm_hand(rng: np.random.Generator) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------------ GRU
-GRU_MISTAKES = ("tanh_sigmoid_swapped", "no_bias", "no_recurrent", "z_flipped", "b_hn_outside")
+GRU_MISTAKES = ("sigmoid_candidate", "no_bias", "no_recurrent", "z_flipped", "b_hn_outside")
 
 
 def gru_answers(n: dict[str, Any], mistake: str | None = None) -> dict[str, float]:
@@ -153,9 +154,9 @@ def gru_answers(n: dict[str, Any], mistake: str | None = None) -> dict[str, floa
     b_ih = [0.0] * 3 if mistake == "no_bias" else n["b_ih"]
     b_hh = [0.0] * 3 if mistake == "no_bias" else n["b_hh"]
     rec = 0.0 if mistake == "no_recurrent" else h  # the recurrent terms W_h* h_prev
-    act_gate, act_cand = (math.tanh, _sigmoid) if mistake == "tanh_sigmoid_swapped" else (_sigmoid, math.tanh)
-    r = act_gate(W_ih[0] * x + b_ih[0] + W_hh[0] * rec + b_hh[0])
-    z = act_gate(W_ih[1] * x + b_ih[1] + W_hh[1] * rec + b_hh[1])
+    act_cand = _sigmoid if mistake == "sigmoid_candidate" else math.tanh
+    r = _sigmoid(W_ih[0] * x + b_ih[0] + W_hh[0] * rec + b_hh[0])
+    z = _sigmoid(W_ih[1] * x + b_ih[1] + W_hh[1] * rec + b_hh[1])
     if mistake == "b_hn_outside":
         cand = act_cand(W_ih[2] * x + b_ih[2] + r * (W_hh[2] * rec) + b_hh[2])
     else:
@@ -183,14 +184,20 @@ def gru_hand(rng: np.random.Generator) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------ checks
 def _acceptable(n: dict[str, Any], pre: list[float], answers: Callable[..., dict[str, float]],
                 mistakes: tuple[str, ...]) -> bool:
-    """Not saturated, and every mistake (and every pair of mistakes) distinguishable at 4 decimals."""
+    """Not saturated, every mistake changes some answer, and at every single answer two outcomes (the right one and
+    the mistakes') are either identical or more than MIN_GAP apart, so each answer names at most one mistake."""
     if any(abs(a) > MAX_PRE for a in pre):
         return False
-    outcomes = [answers(n)] + [answers(n, m) for m in mistakes]
-    for a in range(len(outcomes)):
-        for b in range(a + 1, len(outcomes)):
-            if max(abs(outcomes[a][k] - outcomes[b][k]) for k in outcomes[a]) <= MIN_GAP:
-                return False
+    right = answers(n)
+    outcomes = [right] + [answers(n, m) for m in mistakes]
+    if any(max(abs(o[k] - right[k]) for k in right) <= MIN_GAP for o in outcomes[1:]):
+        return False
+    for k in right:
+        moved = [o[k] for o in outcomes[1:] if abs(o[k] - right[k]) > 1e-12]  # the mistakes that change answer k
+        if any(abs(v - right[k]) <= MIN_GAP for v in moved):
+            return False
+        if any(abs(u - v) <= MIN_GAP for i, u in enumerate(moved) for v in moved[i + 1:]):
+            return False
     return True
 
 
