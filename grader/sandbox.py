@@ -266,8 +266,12 @@ class Worker:
             raise WorkerTimeout(f"the submission used up its total time budget of {self.limits.submission_seconds:g} s")
         msg = {**msg, "id": secrets.token_hex(8)}
         try:
+            frame = channel.encode(msg)
+        except channel.ChannelError as exc:  # the grader's own arguments: a grader bug, not the student's
+            raise TypeError(f"grader bug: cannot send the request to the worker ({exc})") from None
+        try:
             self.sock.settimeout(budget)
-            channel.send(self.sock, msg)
+            self.sock.sendall(frame)
             reply = channel.recv(self.sock)
         except (socket.timeout, TimeoutError):
             self.close()

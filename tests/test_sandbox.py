@@ -101,3 +101,14 @@ def test_file_size_limit_applies(sandbox):
     with pytest.raises(StudentCodeFailure, match="File too large|No space left"):
         call(worker, "write", "big.bin", "x" * (6 * 1024 * 1024))
     worker.close()
+
+
+def test_a_request_the_grader_cannot_encode_is_a_grader_bug_not_the_students(sandbox):
+    """An argument the channel refuses (a numpy string) raises TypeError here, and the worker still answers."""
+    worker = worker_with_tools(sandbox)
+    try:
+        with pytest.raises(TypeError, match="grader bug"):
+            call(worker, "echo", np.str_("token"))
+        assert call(worker, "echo", "token") == [["token"], {}]
+    finally:
+        worker.close()
