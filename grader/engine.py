@@ -87,6 +87,7 @@ def grade(
     visibility: str = "all",
     secret: bytes | None = None,
     limits: Limits | None = None,
+    tasks: frozenset[str] | None = None,
 ) -> GradeReport:
     """Grade `submission` (a notebook, .py file or folder) for one assignment of the course."""
     start = time.perf_counter()
@@ -102,6 +103,7 @@ def grade(
         limits=limits,
         secret=secret or os.environb.get(b"GRADER_SECRET") or secrets.token_bytes(16),
         visibility=visibility,
+        tasks=tasks,
     )
     plugin = GradingPlugin(options, sandbox)
     args = [

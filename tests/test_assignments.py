@@ -55,10 +55,34 @@ def sandbox():
 _reports: dict[str, GradeReport] = {}
 
 
-def _grade(path: Path, assignment_id: str, sandbox: Sandbox) -> GradeReport:
+def _grade(path: Path, assignment_id: str, sandbox: Sandbox, tasks: frozenset[str] | None = None) -> GradeReport:
     # Graded as the id the notebook declares (the solution's per-student answers are the self-learner's numbers).
     student = declared_student_id(path) or STUDENT
-    return grade(path, assignment_id=assignment_id, student=student, course=COURSE, sandbox=sandbox)
+    return grade(path, assignment_id=assignment_id, student=student, course=COURSE, sandbox=sandbox, tasks=tasks)
+
+
+def tasks_of(assignment_id: str, cells) -> frozenset[str] | None:
+    """The tasks whose tests can see an edit of these answer cells, or None for all tests.
+
+    A cell counts for the tasks its mutants module lists in CELL_TASKS, else for the task of the same name; a cell
+    with neither (a shared model or training function) counts for every task. Grading only those tests keeps the
+    gate fast where other tasks train models, and the tests of the untouched cells are the solution's, which
+    test_the_solution_gets_full_marks grades in full.
+    """
+    module = mutants_module(assignment_id)
+    declared = getattr(module, "CELL_TASKS", {}) if module else {}
+    task_ids = {t.id for t in COURSE.assignment(assignment_id).tasks}
+    found: set[str] = set()
+    for cell in cells:
+        if cell in declared:
+            found |= set(declared[cell])
+        elif cell in task_ids:
+            found.add(cell)
+        else:
+            return None
+    unknown = found - task_ids
+    assert not unknown, f"CELL_TASKS of {assignment_id} names tasks that course.yaml does not have: {sorted(unknown)}"
+    return frozenset(found)
 
 
 def solution_report(assignment_id: str, sandbox: Sandbox) -> GradeReport:
@@ -159,7 +183,7 @@ def test_a_mutant_loses_points_and_its_mistake_is_named(assignment_id, index, mu
     original = answer_cell(assignment_id, mutant.cell)
     assert mutant.old in original, f"mutant {index}: {mutant.old!r} does not occur in answer cell {mutant.cell!r}"
     path = edited_solution(assignment_id, tmp_path, {mutant.cell: original.replace(mutant.old, mutant.new)})
-    report = _grade(path, assignment_id, sandbox)
+    report = _grade(path, assignment_id, sandbox, tasks_of(assignment_id, [mutant.cell]))
     assert report.score < report.max_score, f"mutant {index} ({mutant.feedback}) got full marks"
     failing = not_passed(report)
     assert any(mutant.feedback in feedback for _, _, feedback in failing), failing
@@ -170,8 +194,8 @@ def test_a_mutant_loses_points_and_its_mistake_is_named(assignment_id, index, mu
 def test_another_correct_style_gets_full_marks(assignment_id, index, style: Style, sandbox, tmp_path):
     """Does a correct solution written differently (loops, numpy, float32) get every point?"""
     path = edited_solution(assignment_id, tmp_path, style.cells)
-    report = _grade(path, assignment_id, sandbox)
-    assert report.score == report.max_score, not_passed(report)
+    report = _grade(path, assignment_id, sandbox, tasks_of(assignment_id, style.cells))
+    assert report.tests and report.score == report.max_score, not_passed(report)
 
 
 def test_the_gate_catches_a_grader_that_cannot_fail(tmp_path, sandbox):
@@ -179,3 +203,16 @@ def test_the_gate_catches_a_grader_that_cannot_fail(tmp_path, sandbox):
     path = edited_solution("a00_warmup", tmp_path, {"relu": answer_cell("a00_warmup", "relu").replace("min=0.0", "min=0.0 ")})
     report = _grade(path, "a00_warmup", sandbox)
     assert report.score == report.max_score  # a no-op edit: exactly the case the mutant test rejects
+
+
+# Figures the graders draw for the reports (from plain data the student's code returned), at least this many.
+FIGURES = {"a04_attention": 1, "a05_autoencoders": 1, "a06_vae": 1, "a07_gan": 1}
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_figures_for_the_report_are_pngs(assignment_id, sandbox):
+    """Are the figures a grader drew for the student's report real PNG images, as many as expected?"""
+    figures = solution_report(assignment_id, sandbox).figures
+    assert len(figures) >= FIGURES.get(assignment_id, 0)
+    for f in figures:
+        assert f["png"].startswith(b"\x89PNG\r\n\x1a\n") and len(f["png"]) > 1000 and f["name"], f["name"]

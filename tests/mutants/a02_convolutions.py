@@ -215,3 +215,10 @@ STYLES = [
     Style("numpy and loops, literal answers", NUMPY_LOOPS),
     Style("torch built-ins in float32", TORCH_FLOAT32),
 ]
+
+# The tasks whose tests use each answer cell (the quality gate grades a mutant on those only).
+CELL_TASKS = {
+    "conv-output-size": ("output_sizes",), "conv-transpose-output-size": ("output_sizes",),
+    "pool-output-size": ("output_sizes",), "count-conv-params": ("parameters",), "cifar-params": ("parameters",),
+    "max-pool2d": ("pooling",), "avg-pool2d": ("pooling",),
+}

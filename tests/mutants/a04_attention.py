@@ -190,3 +190,9 @@ def plot_attention(ax, weights, query_tokens, key_tokens):
         "concepts": 'q_scaling = "c"\nq_causal = "b"\nq_complexity = "d"\nq_heads = "A"\n',
     }),
 ]
+
+# The tasks whose tests use each answer cell (the quality gate grades a mutant on those only).
+CELL_TASKS = {
+    "attention": ("attention", "masks", "multi_head"), "causal_mask": ("masks",), "masked_attention": ("masks",),
+    "multi_head_attention": ("multi_head",), "plot_attention": ("heatmap",),
+}
