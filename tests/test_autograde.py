@@ -128,7 +128,8 @@ def test_a_new_grader_version_regrades_everything(tmp_path, monkeypatch):
 
 def test_the_grader_version_follows_the_assignments_own_files(tmp_path):
     course_dir = tmp_path / "course"
-    shutil.copy(ROOT / "course.yaml", course_dir / "course.yaml") if course_dir.mkdir() is None else None
+    course_dir.mkdir()
+    shutil.copy(ROOT / "course.yaml", course_dir / "course.yaml")
     for a in COURSE.assignments:
         for rel in (a.notebook, a.grader):
             (course_dir / rel).parent.mkdir(parents=True, exist_ok=True)

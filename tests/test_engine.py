@@ -128,7 +128,8 @@ def test_check_inside_a_notebook_folder_finds_the_notebook_and_one_task(tmp_path
     notebook = tmp_path / "a00_warmup.ipynb"
     shutil.copy(ROOT / "solutions/a00_warmup/a00_warmup.ipynb", notebook)
     shutil.copy(ROOT / "course.yaml", tmp_path / "course.yaml")
-    for rel in ("solutions/a00_warmup/a00_warmup.ipynb", "grader/graders/test_a00_warmup.py", "grader/graders/conftest.py"):
+    every_file = [rel for a in load_course(ROOT).assignments for rel in (a.notebook, a.grader)]  # course.yaml checks them
+    for rel in [*every_file, "grader/graders/conftest.py"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / rel, tmp_path / rel)
     monkeypatch.chdir(tmp_path)
