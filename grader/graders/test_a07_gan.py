@@ -1,0 +1,732 @@
+"""Grader for a07_gan: generative adversarial networks (lecture: Deep Learning, "2. GAN": the generator and the
+discriminator compete; D is trained on real and fake data, then G while D is frozen; Goodfellow et al., 2014).
+
+- the modules, the losses and gan_step are checked here against reference.gan in float64 (gan_step through a
+  harness that runs the student's step on small networks with given weights and SGD, so it is deterministic, and
+  spies on both optimizers' step() to see what changed when);
+- the two training tasks run the student's Generator, Discriminator and train_gan in the sandbox under a budget
+  (steps and seconds) and return only samples; the verdict (mode coverage on the 8-Gaussian ring, precision/recall
+  and digit classes on held-out 8x8 digits, and checks that the samples are generated: they depend on z, smoothly,
+  are not copies of training data and are spread like the data) is computed here, with thresholds calibrated over
+  25 seeds of the solution by benchmarks/calibrate_a07_gan.py (grader/graders/calibration_a07_gan.json).
+"""
+from __future__ import annotations
+
+import json
+import math
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grader.compare import Mismatch, Mistake, assert_choice, assert_close
+from reference import gan as ref
+from reference.generative_metrics import precision_recall
+
+SUBMISSION_NAMES = ("q_mode_collapse", "q_nonsaturating", "q_d_optimum", "q_d_star")
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration_a07_gan.json")  # written by benchmarks/calibrate_a07_gan.py
+CALIBRATION = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {"metrics": {}}
+THRESHOLDS = {name: entry["threshold"] for name, entry in CALIBRATION["metrics"].items()}
+
+# The budgets, the same as in the calibration (benchmarks/calibrate_a07_gan.py reads them from here).
+RING = {"dims": (2, 2, 64, False), "steps": 600, "seconds": 25.0, "n_train": 4096, "n_eval": 2000, "std": 0.05}
+DIGITS = {"dims": (8, 64, 128, True), "steps": 600, "seconds": 25.0, "n_eval": 1000}
+# The steps are the budget (600 take 3-6 s on one core); the seconds only stop a far too slow train_gan, and leave room
+# for a machine shared with other jobs (the calibration measured the seconds under a load average of 5-8 on 2 cores).
+HARNESS_TIMEOUT = 45  # wall clock for one training run in the worker, above the seconds cap
+NUDGE = 1e-3  # |δ| per coordinate of z for the continuity check
+
+NOT_DETACHED = "the fake batch was not detached in the discriminator's step"
+D_MOVED_IN_G_STEP = "D was updated during the generator's step"
+D_LEFT_FROZEN = "D left frozen after the step"
+G_FIRST = "the generator was updated before the discriminator"
+IGNORES_Z = "the generator ignores z"
+COPIES = "copies of training samples"
+NOT_CONTINUOUS = "the samples do not change continuously with z"
+NO_SPREAD = "the samples sit on the mode centres"
+D_PROBABILITIES = "D returns probabilities, not logits"
+
+
+def t(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(a, dtype=np.float64))
+
+
+def bce(logits: np.ndarray, target: float) -> np.ndarray:
+    """Elementwise BCE of sigmoid(logits) against a constant target, from logits, in float64."""
+    x = t(logits)
+    return torch.nn.functional.binary_cross_entropy_with_logits(x, torch.full_like(x, target), reduction="none").numpy()
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def check_reply(res) -> None:
+    if isinstance(res, dict) and "missing" in res:
+        raise Mismatch(f"`{res['missing']}` is not defined in your notebook")
+    if isinstance(res, dict) and "problem" in res:
+        raise Mismatch(res["problem"])
+
+
+# ============================================================================================ 1. the modules
+def _modules_harness(student, configs, n, seed):
+    import torch
+
+    for name in ("Generator", "Discriminator"):
+        if not callable(getattr(student, name, None)):
+            return {"missing": name}
+    torch.manual_seed(seed)
+    out = []
+    for latent, data_dim, hidden, bounded in configs:
+        G = student.Generator(latent_dim=latent, data_dim=data_dim, hidden=hidden, bounded=bounded).double()
+        D = student.Discriminator(data_dim=data_dim, hidden=hidden).double()
+        z = torch.randn(n, latent, dtype=torch.float64)
+        x = torch.randn(n, data_dim, dtype=torch.float64)
+        g, g_big = G(z), G(50.0 * z)
+        d, d_big = D(x), D(50.0 * x)
+        if not all(isinstance(v, torch.Tensor) for v in (g, g_big, d, d_big)):
+            return {"problem": "Generator and Discriminator must return tensors"}
+        G.zero_grad()
+        D(G(z)).sum().backward()
+        out.append({
+            "g_shape": list(g.shape), "d_shape": list(d.shape),
+            "g_min": float(g_big.min()), "g_max": float(g_big.max()), "d_min": float(d_big.min()), "d_max": float(d_big.max()),
+            "g_spread": float((G(z) - G(z[:1])).abs().max()),
+            "g_params": sum(p.numel() for p in G.parameters()), "d_params": sum(p.numel() for p in D.parameters()),
+            "g_grads": all(p.grad is not None for p in G.parameters()),
+            "latent_dim": getattr(G, "latent_dim", None),
+        })
+    return out
+
+
+def _check_modules(res, configs, n) -> None:
+    check_reply(res)
+    for got, (latent, data_dim, hidden, bounded) in zip(res, configs):
+        where = f"Generator(latent_dim={latent}, data_dim={data_dim}, hidden={hidden}, bounded={bounded})"
+        if got["g_shape"] != [n, data_dim]:
+            raise Mismatch(f"{where}(z) for z of shape ({n}, {latent}) should have shape ({n}, {data_dim}), not {tuple(got['g_shape'])}")
+        if got["d_shape"] == [n, 1]:
+            raise Mismatch(f"Discriminator(data_dim={data_dim})(x) has shape ({n}, 1): squeeze the last axis so that D(x) "
+                           f"has shape ({n},), one logit per sample")
+        if got["d_shape"] != [n]:
+            raise Mismatch(f"Discriminator(data_dim={data_dim})(x) for x of shape ({n}, {data_dim}) should have shape ({n},), "
+                           f"not {tuple(got['d_shape'])}")
+        if got["d_min"] >= 0.0 and got["d_max"] <= 1.0:
+            raise Mismatch(f"{D_PROBABILITIES}: for large inputs every output of D stays in [0, 1]. Leave out the final "
+                           "sigmoid: the losses take logits (binary_cross_entropy_with_logits applies the sigmoid itself, stably)")
+        if bounded and (got["g_min"] < -1.0 or got["g_max"] > 1.0):
+            raise Mismatch(f"{where} gave values outside [-1, 1]: with bounded=True the last layer is followed by tanh")
+        if not bounded and got["g_min"] >= -1.0 and got["g_max"] <= 1.0:
+            raise Mismatch(f"{where} stays in [-1, 1] even for large z: with bounded=False there is no tanh at the end "
+                           "(the ring's points lie at radius 2)")
+        if got["g_spread"] == 0.0:
+            raise Mismatch(f"{where} gives the same output for every z: {IGNORES_Z}")
+        if not got["g_grads"]:
+            raise Mismatch("some parameters of the Generator get no gradient from D(G(z)).sum().backward(): use every layer "
+                           "in forward, and do not detach inside the modules")
+        if got["latent_dim"] != latent:
+            raise Mismatch(f"{where}.latent_dim should be {latent} (keep the given `self.latent_dim = latent_dim` line)")
+
+
+@pytest.mark.task("modules")
+@pytest.mark.points(1)
+def test_generator_and_discriminator_shapes(submission, rng):
+    """Generator maps z (N, latent_dim) to (N, data_dim), tanh-bounded when asked; Discriminator returns (N,) logits"""
+    configs = [(2, 2, 16, False), (8, 64, 32, True)]
+    res = submission.run(_modules_harness, configs, 7, int(rng.integers(2**31)))
+    _check_modules(res, configs, 7)
+
+
+@pytest.mark.task("modules")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_generator_and_discriminator_other_sizes(submission, rng):
+    """other sizes (latent 5, data 3, hidden 24): shapes, logits, and gradients reach every parameter of G"""
+    configs = [(5, 3, 24, False), (3, 5, 12, True)]
+    res = submission.run(_modules_harness, configs, 11, int(rng.integers(2**31)))
+    _check_modules(res, configs, 11)
+
+
+# ============================================================================================ 2. the discriminator loss
+def d_loss_mistakes(r: np.ndarray, f: np.ndarray) -> list[Mistake]:
+    with np.errstate(all="ignore"):
+        return [
+            Mistake("the labels swapped (real → 0, fake → 1)", bce(r, 0.0).mean() + bce(f, 1.0).mean(),
+                    hint="D should say 1 for real data and 0 for fakes"),
+            Mistake("the logits treated as probabilities (the sigmoid is missing)", -np.log(r).mean() - np.log(1 - f).mean(),
+                    hint="D returns logits: use binary_cross_entropy_with_logits, which applies the sigmoid"),
+            Mistake("the sigmoid applied twice", bce(sigmoid(r), 1.0).mean() + bce(sigmoid(f), 0.0).mean(),
+                    hint="binary_cross_entropy_with_logits applies the sigmoid itself: pass it the raw logits"),
+            Mistake("a sum instead of a mean over the batch", bce(r, 1.0).sum() + bce(f, 0.0).sum(),
+                    hint="average each term over its batch"),
+            Mistake("only the real term (the fake term −log(1 − D(G(z))) is missing)", bce(r, 1.0).mean()),
+            Mistake("only the fake term (the real term −log D(x) is missing)", bce(f, 0.0).mean()),
+            Mistake("the average of the two terms instead of their sum", (bce(r, 1.0).mean() + bce(f, 0.0).mean()) / 2,
+                    hint="the lecture's loss is −log D(x) − log(1 − D(G(z))): the sum of the two means"),
+        ]
+
+
+@pytest.mark.task("discriminator_loss")
+@pytest.mark.points(2)
+def test_discriminator_loss_on_logits(submission, rng):
+    """discriminator_loss(real_logits, fake_logits) = mean −log σ(real) + mean −log(1 − σ(fake))"""
+    r, f = rng.uniform(0.05, 0.95, size=8), rng.uniform(0.05, 0.95, size=8)  # also in (0, 1): a missing sigmoid still runs
+    got = submission.call("discriminator_loss", r, f)
+    expected = ref.discriminator_loss(t(r), t(f))
+    assert_close(actual=got, expected=expected, name="discriminator_loss(real_logits, fake_logits)", mistakes=d_loss_mistakes(r, f))
+
+
+@pytest.mark.task("discriminator_loss")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_discriminator_loss_is_stable_and_batch_size_free(submission, rng):
+    """discriminator_loss with logits up to ±40 and batches of different sizes: finite, and the reference value"""
+    r = np.concatenate([rng.normal(0.0, 3.0, size=9), [40.0, -40.0]])
+    f = np.concatenate([rng.normal(0.0, 3.0, size=4), [-40.0, 40.0]])
+    got = submission.call("discriminator_loss", r, f)
+    assert_close(actual=got, expected=ref.discriminator_loss(t(r), t(f)), name="discriminator_loss for large logits",
+                 mistakes=d_loss_mistakes(r, f))
+
+
+# ============================================================================================ 3. the generator loss
+def g_loss_mistakes(f: np.ndarray) -> list[Mistake]:
+    with np.errstate(all="ignore"):
+        return [
+            Mistake("the saturating loss log(1 − D(G(z))) of the original minimax game", -bce(f, 0.0).mean(),
+                    hint="it is flat where D rejects the fakes; the non-saturating loss is −log D(G(z))"),
+            Mistake("the sign flipped (+log D(G(z)))", -bce(f, 1.0).mean(), hint="minimise −log D(G(z))"),
+            Mistake("the labels 0 instead of 1 (−log(1 − D(G(z))))", bce(f, 0.0).mean(),
+                    hint="G wants D to call its fakes real: the target is 1"),
+            Mistake("the logits treated as probabilities (the sigmoid is missing)", -np.log(f).mean()),
+            Mistake("a sum instead of a mean over the batch", bce(f, 1.0).sum()),
+        ]
+
+
+@pytest.mark.task("generator_loss")
+@pytest.mark.points(1)
+def test_generator_loss_non_saturating(submission, rng):
+    """generator_loss_nonsaturating(fake_logits) = mean −log σ(fake_logits)"""
+    f = rng.uniform(0.05, 0.95, size=9)
+    got = submission.call("generator_loss_nonsaturating", f)
+    assert_close(actual=got, expected=ref.generator_loss_nonsaturating(t(f)), name="generator_loss_nonsaturating(fake_logits)",
+                 mistakes=g_loss_mistakes(f))
+
+
+@pytest.mark.task("generator_loss")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_generator_loss_large_logits(submission, rng):
+    """generator_loss_nonsaturating for logits up to ±40: finite, and the reference value"""
+    f = np.concatenate([rng.normal(0.0, 4.0, size=6), [40.0, -40.0]])
+    got = submission.call("generator_loss_nonsaturating", f)
+    assert_close(actual=got, expected=ref.generator_loss_nonsaturating(t(f)), name="generator_loss_nonsaturating for large logits",
+                 mistakes=g_loss_mistakes(f))
+
+
+# ============================================================================================ 4. the training step
+def _step_harness(student, weights, real, z, lr):
+    """Runs in the sandbox (and, with reference steps, here): len(real) student gan_steps on small networks with the
+    given weights and plain SGD; spies on both optimizers' step() to record parameters and gradients at each call."""
+    import torch
+    from torch import nn
+
+    fn = getattr(student, "gan_step", None)
+    if not callable(fn):
+        return {"missing": "gan_step"}
+
+    class SmallG(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 2))
+            self.latent_dim = 2
+
+        def forward(self, z):
+            return self.net(z)
+
+    class SmallD(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1))
+
+        def forward(self, x):
+            return self.net(x).squeeze(-1)
+
+    device = real[0].device
+    G, D = SmallG().double().to(device), SmallD().double().to(device)
+    with torch.no_grad():
+        for p, w in zip(list(G.parameters()) + list(D.parameters()), weights):
+            p.copy_(w)
+    opt_G, opt_D = torch.optim.SGD(G.parameters(), lr=lr), torch.optim.SGD(D.parameters(), lr=lr)
+
+    def flat(m):
+        return torch.cat([p.detach().reshape(-1) for p in m.parameters()]).to("cpu").numpy().copy()
+
+    def grads(m):
+        return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1)
+                          for p in m.parameters()]).to("cpu").numpy().copy()
+
+    events = []
+
+    def spy(name, opt):
+        original = opt.step
+
+        def step(*args, **kwargs):
+            events.append({"opt": name, "G": flat(G), "D": flat(D), "G_grad": grads(G), "D_grad": grads(D)})
+            return original(*args, **kwargs)
+
+        opt.step = step
+
+    spy("D", opt_D)
+    spy("G", opt_G)
+    steps = []
+    for i in range(len(real)):
+        try:
+            out = fn(G, D, opt_G, opt_D, real[i], z[i])
+        except NotImplementedError:
+            raise
+        except RuntimeError as exc:  # e.g. backward through the graph a second time (fake not detached)
+            return {"runtime_error": str(exc)[:400], "step": i, "d_frozen": not all(p.requires_grad for p in D.parameters())}
+        losses = {}
+        if isinstance(out, dict):
+            for key in ("d_loss", "g_loss"):
+                try:
+                    losses[key] = float(out[key])
+                except Exception:
+                    losses[key] = None
+        steps.append({"G": flat(G), "D": flat(D), "events": list(events), "losses": losses, "G_grad_end": grads(G),
+                      "d_requires_grad": all(p.requires_grad for p in D.parameters())})
+        events.clear()
+    return steps
+
+
+def _variant_step(*, saturating=False, zero_G=True, zero_D=True, extra_D_step=False):
+    """reference.gan_step with one deliberate change, to name what a student's step did."""
+
+    def step(G, D, opt_G, opt_D, real, z):
+        fake = G(z)
+        if zero_D:
+            opt_D.zero_grad()
+        d_loss = ref.discriminator_loss(D(real), D(fake.detach()))
+        d_loss.backward()
+        opt_D.step()
+        D.requires_grad_(False)
+        if zero_G:
+            opt_G.zero_grad()
+        logits = D(fake)
+        g_loss = ref.generator_loss_saturating(logits) if saturating else ref.generator_loss_nonsaturating(logits)
+        g_loss.backward()
+        opt_G.step()
+        if extra_D_step:
+            opt_D.step()
+        D.requires_grad_(True)
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+
+    return step
+
+
+def _step_inputs(rng, n_steps):
+    weights = [rng.normal(0.0, 0.7, size=s) for s in ((6, 2), (6,), (2, 6), (2,), (6, 2), (6,), (1, 6), (1,))]
+    real = [ref.ring_modes().numpy()[rng.integers(0, 8, size=10)] + 0.1 * rng.normal(size=(10, 2)) for _ in range(n_steps)]
+    z = [rng.normal(size=(10, 2)) for _ in range(n_steps)]
+    return weights, real, z, 0.1
+
+
+def _local(step_fn, weights, real, z, lr):
+    return _step_harness(types.SimpleNamespace(gan_step=step_fn), [t(w) for w in weights], [t(r) for r in real], [t(x) for x in z], lr)
+
+
+def _run_student_steps(submission, rng, n_steps):
+    weights, real, z, lr = _step_inputs(rng, n_steps)
+    got = submission.run(_step_harness, weights, real, z, lr)
+    check_reply(got)
+    if isinstance(got, dict) and "runtime_error" in got:
+        message = got["runtime_error"]
+        if "second time" in message:
+            raise Mismatch(f"{NOT_DETACHED}: D's loss back-propagated into G's graph, which G's own backward then "
+                           "needed again (\"backward through the graph a second time\"). Use D(fake.detach()) in the "
+                           "discriminator's loss")
+        if "does not require grad" in message and got["d_frozen"] and got["step"] > 0:
+            raise Mismatch(f"{D_LEFT_FROZEN}: the second gan_step failed (\"{message[:80]}\") because D's parameters "
+                           "still had requires_grad=False from the first step. Call D.requires_grad_(True) at the end")
+        raise Mismatch(f"gan_step raised RuntimeError: {message}")
+    for i, step in enumerate(got):
+        kinds = [e["opt"] for e in step["events"]]
+        if "D" not in kinds or "G" not in kinds:
+            missing = "opt_D" if "D" not in kinds else "opt_G"
+            raise Mismatch(f"{missing}.step() was not called in gan_step: update both networks once per step")
+        if kinds[0] == "G":
+            raise Mismatch(f"{G_FIRST}: the lecture's step trains D on real and fake data first, then G with D frozen")
+        first_d = step["events"][0]
+        before = got[i - 1]["G_grad_end"] if i else np.zeros_like(first_d["G_grad"])
+        if np.any(first_d["G_grad"] != 0) and np.any(first_d["G_grad"] != before):
+            raise Mismatch(f"{NOT_DETACHED}: G's parameters had gradients when opt_D.step() ran, so D's loss "
+                           "back-propagated into G. Use D(fake.detach()) in the discriminator's loss")
+        d_after_d_step = next(e["D"] for e in step["events"] if e["opt"] == "G")
+        if kinds.count("D") > 1 or np.any(step["D"] != d_after_d_step):
+            raise Mismatch(f"{D_MOVED_IN_G_STEP}: its parameters changed after its own update (opt_D.step() called "
+                           "again?). Freeze D (D.requires_grad_(False)) and step only opt_G in the generator's update")
+    return got, (weights, real, z, lr)
+
+
+def _split(step) -> tuple[np.ndarray, np.ndarray]:
+    return step["G"], step["D"]
+
+
+@pytest.mark.task("gan_step")
+@pytest.mark.points(2)
+def test_gan_step_updates_like_the_reference(submission, rng):
+    """one gan_step with SGD from given weights: G's and D's new parameters equal reference.gan_step's"""
+    got, inputs = _run_student_steps(submission, rng, 1)
+    expected = _local(ref.gan_step, *inputs)[0]
+    saturating = _local(_variant_step(saturating=True), *inputs)[0]
+    d_twice = _local(_variant_step(extra_D_step=True), *inputs)[0]
+    assert_close(actual=got[0]["D"], expected=expected["D"], name="D's parameters after gan_step",
+                 mistakes=[Mistake(D_MOVED_IN_G_STEP, d_twice["D"], hint="freeze D and step only opt_G in the G update")])
+    assert_close(actual=got[0]["G"], expected=expected["G"], name="G's parameters after gan_step",
+                 mistakes=[Mistake("the saturating generator loss log(1 − D(G(z)))", saturating["G"],
+                                   hint="use generator_loss_nonsaturating, −log D(G(z))")])
+
+
+@pytest.mark.task("gan_step")
+@pytest.mark.points(1)
+def test_gan_step_returns_the_losses(submission, rng):
+    """gan_step returns {"d_loss": float, "g_loss": float}: D's loss before its update, G's loss with the updated D"""
+    got, inputs = _run_student_steps(submission, rng, 1)
+    expected = _local(ref.gan_step, *inputs)[0]["losses"]
+    saturating = _local(_variant_step(saturating=True), *inputs)[0]["losses"]
+    losses = got[0]["losses"]
+    if not losses or losses.get("d_loss") is None or losses.get("g_loss") is None:
+        raise Mismatch('gan_step should return a dict {"d_loss": ..., "g_loss": ...} of numbers (use loss.item())')
+    assert_close(actual=losses["d_loss"], expected=expected["d_loss"], name='gan_step(...)["d_loss"]')
+    assert_close(actual=losses["g_loss"], expected=expected["g_loss"], name='gan_step(...)["g_loss"]',
+                 mistakes=[Mistake("the saturating generator loss log(1 − D(G(z)))", saturating["g_loss"])])
+
+
+@pytest.mark.task("gan_step")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_gan_step_freezes_d_only_during_the_g_update(submission, rng):
+    """D's parameters do not move during G's update, and D is trainable again (requires_grad) after the step"""
+    got, _ = _run_student_steps(submission, rng, 2)
+    for step in got:
+        if not step["d_requires_grad"]:
+            raise Mismatch(f"{D_LEFT_FROZEN}: some parameters of D have requires_grad=False after gan_step, so the next "
+                           "step cannot train D. Call D.requires_grad_(True) at the end of the step")
+
+
+@pytest.mark.task("gan_step")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_two_gan_steps_do_not_accumulate_gradients(submission, rng):
+    """two gan_steps in a row equal two reference steps (gradients are zeroed before each backward)"""
+    got, inputs = _run_student_steps(submission, rng, 2)
+    expected = _local(ref.gan_step, *inputs)[1]
+    no_zero_G = _local(_variant_step(zero_G=False), *inputs)[1]
+    no_zero_D = _local(_variant_step(zero_D=False), *inputs)[1]
+    no_zero = _local(_variant_step(zero_G=False, zero_D=False), *inputs)[1]
+    hint = "call opt.zero_grad() before each backward: PyTorch adds new gradients to the old ones"
+    assert_close(actual=got[1]["D"], expected=expected["D"], name="D's parameters after two gan_steps",
+                 mistakes=[Mistake("gradients never zeroed (D's gradients accumulate over steps)", v["D"], hint=hint) for v in (no_zero_D, no_zero)])
+    assert_close(actual=got[1]["G"], expected=expected["G"], name="G's parameters after two gan_steps",
+                 mistakes=[Mistake("gradients never zeroed (G's gradients accumulate over steps)", v["G"], hint=hint) for v in (no_zero_G, no_zero)])
+
+
+# ============================================================================================ 5-6. training under a budget
+def _train_harness(student, data, z_eval, delta, dims, steps, seconds, seed):
+    """Runs in the sandbox: builds the student's G and D, trains them with the student's train_gan on the grader's
+    data under the budget, and returns samples for fresh z, for z + delta, and the loss history (plain arrays)."""
+    import time
+
+    import numpy as np
+    import torch
+
+    for name in ("Generator", "Discriminator", "gan_step", "train_gan"):
+        if not callable(getattr(student, name, None)):
+            return {"missing": name}
+    torch.manual_seed(seed)
+    latent, data_dim, hidden, bounded = dims
+    device = data.device
+    G = student.Generator(latent_dim=latent, data_dim=data_dim, hidden=hidden, bounded=bounded).to(device)
+    D = student.Discriminator(data_dim=data_dim, hidden=hidden).to(device)
+    start = time.perf_counter()
+    history = student.train_gan(G, D, data, steps=steps, seconds=seconds)
+    used = time.perf_counter() - start
+    G.eval()
+    with torch.no_grad():
+        samples, nudged = G(z_eval), G(z_eval + delta)
+    if not isinstance(samples, torch.Tensor) or not isinstance(nudged, torch.Tensor):
+        return {"problem": f"G(z) returned a {type(samples).__name__}, not a tensor, after train_gan"}
+    curves = {}
+    if isinstance(history, dict):
+        for key in ("d_loss", "g_loss"):
+            try:
+                curves[key] = np.asarray([float(v) for v in history.get(key, [])][:100000], dtype=np.float64)
+            except Exception:
+                curves[key] = np.zeros(0)
+    return {"samples": samples.detach().to("cpu", torch.float64).numpy(), "nudged": nudged.detach().to("cpu", torch.float64).numpy(),
+            "seconds": used, "steps_done": len(curves.get("d_loss", [])), **curves}
+
+
+def check_samples(res, n: int, dim: int) -> None:
+    check_reply(res)
+    for key in ("samples", "nudged"):
+        value = res[key]
+        if not isinstance(value, np.ndarray) or value.shape != (n, dim):
+            shape = tuple(value.shape) if isinstance(value, np.ndarray) else type(value).__name__
+            raise Mismatch(f"G(z) for z of shape ({n}, latent_dim) should have shape ({n}, {dim}) after training, got {shape}")
+        if not np.all(np.isfinite(value)):
+            raise Mismatch("the trained generator's samples contain NaN or infinities: training diverged (lower the "
+                           "learning rate, check the losses are computed from logits)")
+
+
+def continuity_ratio(samples: np.ndarray, nudged: np.ndarray, delta: np.ndarray) -> float:
+    """median |G(z + δ) − G(z)| / |δ|: a network is Lipschitz, a lookup of stored samples jumps."""
+    return float(np.median(np.linalg.norm(nudged - samples, axis=1) / np.linalg.norm(delta, axis=1)))
+
+
+def copy_fraction(samples: np.ndarray, train: np.ndarray, tol: float) -> float:
+    """fraction of samples within `tol` of a training point."""
+    d = torch.cdist(t(samples), t(train)).min(dim=1).values
+    return float((d <= tol).double().mean())
+
+
+def ring_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training points float32, z_eval float32, delta float32) for a ring run with this seed."""
+    gen = torch.Generator().manual_seed(seed)
+    train = ref.mixture_of_gaussians(RING["n_train"], std=RING["std"], generator=gen).float().numpy()
+    z = torch.randn(RING["n_eval"], 2, generator=gen).numpy()
+    delta = NUDGE * torch.randn(RING["n_eval"], 2, generator=gen).numpy()
+    return train, z, delta
+
+
+def ring_metrics(res: dict, train: np.ndarray, delta: np.ndarray) -> dict:
+    s = res["samples"]
+    covered, quality = ref.mode_coverage(t(s), std=RING["std"])
+    modes = ref.ring_modes().numpy()
+    near_s = np.linalg.norm(s[:, None, :] - modes[None], axis=2).min(axis=1)
+    near_d = np.linalg.norm(train[:, None, :].astype(np.float64) - modes[None], axis=2).min(axis=1)
+    good = near_s <= 3 * RING["std"]
+    spread = float(np.median(near_s[good]) / np.median(near_d)) if good.any() else 0.0
+    return {"ring_modes": covered, "ring_quality": quality, "ring_spread": spread,
+            "ring_z_std": float(s.std(axis=0).max()), "ring_copies": copy_fraction(s, train, 1e-6),
+            "ring_continuity": continuity_ratio(s, res["nudged"], delta)}
+
+
+def digits_data(seed: int):
+    from grader.data import load_digits8
+
+    X_train, _ = load_digits8("train")
+    X_test, y_test = load_digits8("test")
+    gen = torch.Generator().manual_seed(seed)
+    latent = DIGITS["dims"][0]
+    z = torch.randn(DIGITS["n_eval"], latent, generator=gen).numpy()
+    delta = NUDGE * torch.randn(DIGITS["n_eval"], latent, generator=gen).numpy()
+    return X_train, X_test, y_test, z, delta
+
+
+def digit_metrics(res: dict, X_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, delta: np.ndarray) -> dict:
+    """samples are G's outputs in [-1, 1], mapped back to pixel values in [0, 1]."""
+    s = (res["samples"] + 1.0) / 2.0
+    nudged = (res["nudged"] + 1.0) / 2.0
+    precision, recall = precision_recall(t(X_test), t(s))
+    labels = y_test[torch.cdist(t(s), t(X_test)).argmin(dim=1).numpy()]
+    counts = np.bincount(labels, minlength=10)
+    return {"digits_precision": precision, "digits_recall": recall,
+            "digits_classes": int((counts >= 0.01 * len(s)).sum()),
+            "digits_z_std": float(s.std(axis=0).max()), "digits_copies": copy_fraction(s, X_train, 1e-3),
+            "digits_continuity": continuity_ratio(s, nudged, delta)}
+
+
+def generated_verdict(m: dict, prefix: str, what: str) -> None:
+    """The checks that the samples are generated from z (shared by the ring and the digits)."""
+    if m[f"{prefix}_z_std"] < THRESHOLDS[f"{prefix}_z_std"]:
+        raise Mismatch(f"{IGNORES_Z}: all {what} are (almost) identical (largest std over the samples "
+                       f"{m[f'{prefix}_z_std']:.2g}); G's output must depend on the noise z it is given")
+    if m[f"{prefix}_copies"] > THRESHOLDS[f"{prefix}_copies"]:
+        raise Mismatch(f"{100 * m[f'{prefix}_copies']:.0f}% of the {what} are {COPIES} (memorised, not generated): "
+                       "G must compute its samples from z")
+    if m[f"{prefix}_continuity"] > THRESHOLDS[f"{prefix}_continuity"]:
+        raise Mismatch(f"{NOT_CONTINUOUS}: a tiny change of z (|δ| ≈ 1e-3) moves the samples by "
+                       f"{m[f'{prefix}_continuity']:.3g}·|δ| (median), as a lookup of stored samples would, or a generator "
+                       "whose weights blew up in training (check the losses and the learning rate); the calibrated "
+                       f"solution stays below {THRESHOLDS[f'{prefix}_continuity']:.3g}")
+
+
+def trained(submission, key: str, run):
+    """One training run per submission and task, shared by its tests (errors are shared too)."""
+    _cache = submission.__dict__.setdefault("_a07_trained", {})
+    slot = key
+    if slot not in _cache:
+        try:
+            _cache[slot] = ("ok", run())
+        except BaseException as exc:  # noqa: BLE001 - re-raised for each test that needs the run
+            _cache[slot] = ("error", exc)
+    kind, value = _cache[slot]
+    if kind == "error":
+        raise value
+    return value
+
+
+def run_ring(submission, seed: int):
+    train, z, delta = ring_data(seed)
+    res = submission.run(_train_harness, train, z, delta, RING["dims"], RING["steps"], RING["seconds"], seed, timeout=HARNESS_TIMEOUT)
+    check_samples(res, RING["n_eval"], 2)
+    return res, ring_metrics(res, train, delta), train
+
+
+def loss_figure(res: dict, title: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3))
+    ax = fig.add_subplot(1, 1, 1)
+    for key in ("d_loss", "g_loss"):
+        if len(res.get(key, [])):
+            ax.plot(res[key], label=key, linewidth=0.8)
+    ax.set_xlabel("step")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+@pytest.mark.task("ring")
+@pytest.mark.points(2)
+def test_ring_gan_covers_the_modes(submission, rng, figure):
+    """train_gan on the 8-Gaussian ring (600 steps, ≤ 25 s): the samples of fresh z cover the modes, close to them"""
+    seed = int(rng.integers(2**31))
+    res, m, train = trained(submission, "ring", lambda: run_ring(submission, seed))
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4))
+    for i, (pts, title) in enumerate(((train[:2000], "real (ring of 8 Gaussians)"), (res["samples"], "your G(z)"))):
+        ax = fig.add_subplot(1, 2, i + 1)
+        ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.4)
+        ax.scatter(*ref.ring_modes().numpy().T, marker="x", color="red", s=20)
+        ax.set_xlim(-3, 3)
+        ax.set_ylim(-3, 3)
+        ax.set_aspect("equal")
+        ax.set_title(title)
+    figure("ring: real samples and yours (red crosses: mode centres)", fig)
+    figure("ring: your d_loss and g_loss", loss_figure(res, "train_gan on the ring"))
+    generated_verdict(m, "ring", "ring samples")
+    if m["ring_modes"] < THRESHOLDS["ring_modes"] or m["ring_quality"] < THRESHOLDS["ring_quality"]:
+        collapse = " That is mode collapse: G maps every z to a few modes." if m["ring_modes"] <= 3 else ""
+        raise Mismatch(f"your G covers {m['ring_modes']} of 8 modes with {100 * m['ring_quality']:.0f}% of its samples "
+                       f"within 3σ of a mode; at least {THRESHOLDS['ring_modes']} modes and "
+                       f"{100 * THRESHOLDS['ring_quality']:.0f}% are required (training took {res['seconds']:.1f} s).{collapse} "
+                       "Check gan_step, the learning rate (the solution uses Adam, lr 2e-3, betas (0.5, 0.999)) and batch size 128")
+
+
+@pytest.mark.task("ring")
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_ring_samples_are_generated_and_spread(submission, rng):
+    """the ring samples vary smoothly with z and spread within each mode like the data (not exactly on the centres)"""
+    seed = int(rng.integers(2**31))  # used only if the public test did not run first
+    res, m, _ = trained(submission, "ring", lambda: run_ring(submission, seed))
+    generated_verdict(m, "ring", "ring samples")
+    if m["ring_spread"] < THRESHOLDS["ring_spread"]:
+        raise Mismatch(f"{NO_SPREAD}: their median distance to the nearest centre is {m['ring_spread']:.2g} of the "
+                       "data's; a generator should learn the spread of each Gaussian, not output its centre")
+    if m["ring_modes"] < THRESHOLDS["ring_modes"]:
+        raise Mismatch(f"your G covers {m['ring_modes']} of 8 modes (at least {THRESHOLDS['ring_modes']} are required)")
+
+
+def run_digits(submission, seed: int):
+    X_train, X_test, y_test, z, delta = digits_data(seed)
+    res = submission.run(_train_harness, X_train * 2.0 - 1.0, z, delta, DIGITS["dims"], DIGITS["steps"], DIGITS["seconds"],
+                         seed, timeout=HARNESS_TIMEOUT)
+    check_samples(res, DIGITS["n_eval"], 64)
+    return res, digit_metrics(res, X_train, X_test, y_test, delta), X_test
+
+
+@pytest.mark.task("digits")
+@pytest.mark.points(2)
+def test_digit_gan_precision_and_classes(submission, rng, figure):
+    """train_gan on 8×8 digits in [-1, 1] (600 steps, ≤ 25 s): precision against held-out digits, several classes"""
+    seed = int(rng.integers(2**31))
+    res, m, X_test = trained(submission, "digits", lambda: run_digits(submission, seed))
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4))
+    for col, (imgs, title) in enumerate(((X_test[:32], "held-out real digits"), ((res["samples"][:32] + 1) / 2, "your G(z)"))):
+        for i in range(32):
+            ax = fig.add_subplot(4, 17, (i // 8) * 17 + col * 9 + i % 8 + 1)
+            ax.imshow(np.clip(imgs[i].reshape(8, 8), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_axis_off()
+            if i == 0:
+                ax.set_title(title, fontsize=7, loc="left")
+    figure("digits: held-out real digits and your samples", fig)
+    figure("digits: your d_loss and g_loss", loss_figure(res, "train_gan on 8x8 digits"))
+    generated_verdict(m, "digits", "digit samples")
+    problems = []
+    if m["digits_precision"] < THRESHOLDS["digits_precision"]:
+        problems.append(f"precision {m['digits_precision']:.3f} < {THRESHOLDS['digits_precision']:.3f} (too few samples look "
+                        "like real digits)")
+    if m["digits_classes"] < THRESHOLDS["digits_classes"]:
+        problems.append(f"only {m['digits_classes']} digit classes among the samples (nearest held-out digit), at least "
+                        f"{THRESHOLDS['digits_classes']} are required: mode collapse")
+    if problems:
+        raise Mismatch("your digit GAN: " + "; ".join(problems) + f" (recall {m['digits_recall']:.3f}, training took "
+                       f"{res['seconds']:.1f} s). Check gan_step and train_gan (the solution uses Adam, lr 2e-3, batch 128)")
+
+
+@pytest.mark.task("digits")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_digit_samples_are_generated(submission, rng):
+    """the digit samples are generated: they depend on z, smoothly, and are not copies of training digits"""
+    seed = int(rng.integers(2**31))
+    _, m, _ = trained(submission, "digits", lambda: run_digits(submission, seed))
+    generated_verdict(m, "digits", "digit samples")
+    if m["digits_precision"] < THRESHOLDS["digits_precision"]:
+        raise Mismatch(f"precision {m['digits_precision']:.3f} is below {THRESHOLDS['digits_precision']:.3f}")
+
+
+# ============================================================================================ 7. concept questions
+@pytest.mark.task("concepts")
+@pytest.mark.points(1)
+def test_q_mode_collapse(submission):
+    """What is mode collapse?"""
+    assert_choice(actual=submission.get("q_mode_collapse"), correct="b", name="q_mode_collapse", explanations={
+        "a": "D's loss going to 0 is D winning (its gradients to G vanish with the saturating loss); collapse is about G's "
+             "outputs, which can collapse while D's loss stays moderate",
+        "c": "oscillating losses are normal in the adversarial game and do not say how many modes G covers",
+        "d": "collapse is not about G's weights shrinking; G can have large weights and still map every z to one mode",
+    })
+
+
+@pytest.mark.task("concepts")
+@pytest.mark.points(1)
+def test_q_nonsaturating(submission):
+    """Why train G with −log D(G(z)) instead of minimising log(1 − D(G(z)))?"""
+    assert_choice(actual=submission.get("q_nonsaturating"), correct="c", name="q_nonsaturating", explanations={
+        "a": "both losses push D(G(z)) towards 1 and have the same fixed point p_g = p_data; only the gradients differ",
+        "b": "the cost is the same: both are one BCE-with-logits term",
+        "d": "D's optimum D* = p_data / (p_data + p_g) depends only on the two densities, not on G's loss",
+    })
+
+
+@pytest.mark.task("concepts")
+@pytest.mark.points(1)
+def test_q_d_optimum(submission):
+    """For a fixed G, which discriminator maximises V(D, G)?"""
+    assert_choice(actual=submission.get("q_d_optimum"), correct="a", name="q_d_optimum", explanations={
+        "b": "that is 1 − D*: it is largest where the fakes are, the opposite of what D is trained to say",
+        "c": "D* = 1/2 only where p_g = p_data (at the equilibrium), not for any G",
+        "d": "D compares the two densities: p_data alone is not a probability of 'real' (it can exceed 1)",
+    })
+
+
+@pytest.mark.task("concepts")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_q_d_star_value(submission):
+    """D*(x) where p_data(x) = 0.6 and p_g(x) = 0.2"""
+    # 0.75 exactly; 2 decimals are asked for, so half a unit in the second decimal is accepted (atol 5e-3).
+    assert_close(actual=submission.get("q_d_star"), expected=0.6 / (0.6 + 0.2), name="q_d_star", atol=5e-3, rtol=0.0,
+                 mistakes=[Mistake("p_g / (p_data + p_g), the probability of 'fake'", 0.2 / 0.8),
+                           Mistake("p_data alone, without normalising by p_data + p_g", 0.6),
+                           Mistake("p_data / p_g, a density ratio instead of a probability", 3.0)])
