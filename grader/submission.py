@@ -146,7 +146,22 @@ def _target_names(node: ast.AST) -> set[str]:
 
 
 def _loaded_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """The names a statement reads from outside: for a function or class, less its parameters and local names.
+
+    A function `def train(model, X_train)` does not need a top-level `X_train`, so a given cell that assigns one
+    (from the course's data loaders, unavailable in the sandbox) is not pulled in because of it.
+    """
+    loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+        globals_declared = {name for n in ast.walk(node) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+        defaults = set()
+        for d in [*node.args.defaults, *node.args.kw_defaults, *getattr(node, "decorator_list", [])]:
+            if d is not None:
+                defaults |= {n.id for n in ast.walk(d) if isinstance(n, ast.Name)}
+        return (loaded - (local - globals_declared)) | defaults
+    return loaded
 
 
 def _course_imports(node: ast.AST) -> set[str]:

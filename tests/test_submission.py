@@ -122,3 +122,18 @@ def test_malformed_notebooks_become_a_problem_not_a_crash(instructor, tmp_path, 
     program = assemble(instructor, path)
     assert any("could not be read" in p and "fresh copy" in p for p in program.problems)
     assert "double" not in _run(program)
+
+
+def test_a_parameter_named_like_given_data_does_not_pull_the_data_loading_in(tmp_path):
+    """`def train(model, X_train)` needs no top-level X_train: the given loading cell (course data) is not run."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _cell("X_train, y_train = load_mnist()\nLIMIT = min(3, 5)", "given-data", False),
+        _cell("def train(model, X_train):\n    steps = 2\n    return model(X_train) * steps * LIMIT", "train", True),
+    ]
+    path = tmp_path / "instructor.ipynb"
+    nbformat.write(nb, path)
+    program = assemble(path, path)
+    sources = "".join(c.source for c in program.chunks)
+    assert "load_mnist" not in sources  # X_train is the function's parameter
+    assert "LIMIT = min(3, 5)" in sources  # LIMIT is read from outside, so its assignment is kept
