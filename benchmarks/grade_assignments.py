@@ -15,6 +15,7 @@ import time
 from grader.course import load_course
 from grader.engine import grade
 from grader.sandbox import Sandbox
+from grader.submission import declared_student_id
 
 
 def main() -> None:
@@ -35,7 +36,8 @@ def main() -> None:
             times, report = [], None
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                report = grade(notebook, assignment_id=aid, student="benchmark", course=course, sandbox=sandbox, device=args.device)
+                student = declared_student_id(notebook) or "benchmark"  # the solution's per-student answers
+                report = grade(notebook, assignment_id=aid, student=student, course=course, sandbox=sandbox, device=args.device)
                 times.append(time.perf_counter() - t0)
             slow = sorted(report.tests, key=lambda t: -t.seconds)[:3]
             slowest = ", ".join(f"{t.name.removeprefix('test_')[:32]} {t.seconds:.2f}" for t in slow)
