@@ -26,13 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 from grader.gradebook import Gradebook  # noqa: E402
 
-SOURCES = sorted((ROOT / "examples" / "a00_warmup").iterdir()) + sorted((ROOT / "tests" / "adversarial").glob("*.py"))
+SOURCES = [p for p in sorted((ROOT / "examples" / "a00_warmup").iterdir()) + sorted((ROOT / "tests" / "adversarial").iterdir())
+           if p.suffix in (".py", ".ipynb")]
+EXAMPLES = [p for p in SOURCES if p.parent.name == "a00_warmup"]
 
 
 def make_class(folder: Path, students: int, rng: random.Random) -> None:
     folder.mkdir(parents=True)
     for i in range(students):
-        source = SOURCES[i % len(SOURCES)] if i < len(SOURCES) else rng.choice(SOURCES[:5])
+        source = SOURCES[i] if i < len(SOURCES) else rng.choice(EXAMPLES)
         shutil.copy(source, folder / f"st{i:03d}{source.suffix}")
 
 
@@ -94,7 +96,14 @@ def main() -> None:
     subs, tests = snapshot(resumed)
     print(f"integrity_check: {integrity}; submissions {len(subs)}, test verdicts {len(tests)}; "
           f"identical to the uninterrupted run: {same}")
-    shutil.rmtree(work)
+    if not same:
+        clean_subs, clean_tests = snapshot(work / "clean.sqlite")
+        for a, b in ((clean_subs, subs), (clean_tests, tests)):
+            for row in sorted(set(a) ^ set(b))[:20]:
+                print(("only clean:   " if row in a else "only resumed: ") + repr(row)[:300])
+        print(f"gradebooks kept in {work}")
+    else:
+        shutil.rmtree(work)
     sys.exit(0 if same and integrity == "ok" else 1)
 
 

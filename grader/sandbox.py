@@ -275,8 +275,13 @@ class Worker:
             reply = channel.recv(self.sock)
         except (socket.timeout, TimeoutError):
             self.close()
-            which = "call" if budget < remaining else "submission"
-            raise WorkerTimeout(f"did not finish within the {budget:.3g} s {which} time limit (infinite loop?)") from None
+            # Worded from the limits, not the time left, so that a regrade gives the same feedback.
+            if budget < remaining:
+                raise WorkerTimeout(f"did not finish within the {budget:g} s call time limit (infinite loop?)") from None
+            raise WorkerTimeout(
+                f"did not finish before the submission's total time budget of {self.limits.submission_seconds:g} s ran out "
+                "(infinite loop, or too slow?)"
+            ) from None
         except (EOFError, ConnectionError, OSError):
             status = self.close()
             raise WorkerCrashed(f"your code crashed the worker process: {describe_exit(status, self.limits)}") from None

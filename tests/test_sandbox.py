@@ -62,11 +62,24 @@ def test_each_submission_gets_a_fresh_scratch_folder(sandbox):
 
 @namespaces_only
 def test_the_course_files_are_invisible(sandbox):
-    """Can student code see the repository (solutions, references, graders) or /work at all?"""
+    """Can student code see the repository (solutions, references, graders, course.yaml) or home folders?
+
+    A virtual environment inside the checkout (make's .venv) is bound read-only, so the folders above it exist in
+    the sandbox, but nothing else of the repository does.
+    """
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
     worker = worker_with_tools(sandbox)
-    for path in ("/work", "/home", "/root/.ssh"):
+    hidden = [root / "solutions", root / "reference", root / "grader" / "graders", root / "course.yaml", root / "tests",
+              "/home", "/root/.ssh"]
+    for path in hidden:
         with pytest.raises(StudentCodeFailure, match="FileNotFoundError|PermissionError"):
-            call(worker, "listdir", path)
+            call(worker, "listdir" if not str(path).endswith(".yaml") else "read", str(path))
+    venv = Path(sys.prefix)
+    if root in venv.parents:
+        assert call(worker, "listdir", str(root)) == [venv.relative_to(root).parts[0]]
     worker.close()
 
 
