@@ -13,6 +13,7 @@ benchmarks/calibrate_a05_autoencoders.py (the solution over 20+ seeds, and the t
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -398,6 +399,18 @@ def test_reconstructions_are_computed_not_copied(submission, rng):
 
 
 # ============================================================================================ 2. denoising AE
+def clipped_spread(sigma: float) -> float:
+    """The standard deviation of clip(0.5 + sigma Z, 0, 1) - 0.5 for Z ~ N(0, 1): what a wrong sigma measures here.
+
+    With a = 0.5 / sigma, E[clip(Z, -a, a)^2] = (2 Phi(a) - 1) - 2 a phi(a) + 2 a^2 (1 - Phi(a)); for sigma = sqrt(0.09)
+    = 0.3 the clipping lowers the spread by 7 %, more than the test's 3 % tolerance.
+    """
+    a = 0.5 / sigma
+    Phi = 0.5 * (1.0 + math.erf(a / math.sqrt(2.0)))
+    phi = math.exp(-a * a / 2.0) / math.sqrt(2.0 * math.pi)
+    return sigma * math.sqrt((2.0 * Phi - 1.0) - 2.0 * a * phi + 2.0 * a * a * (1.0 - Phi))
+
+
 @pytest.mark.task("denoising")
 @pytest.mark.points(1)
 def test_gaussian_noise_statistics(submission, rng):
@@ -411,8 +424,8 @@ def test_gaussian_noise_statistics(submission, rng):
     # the sample std of 1e5 draws has relative standard error 1/sqrt(2e5) ≈ 0.002: rtol 0.03 is 14 standard errors,
     # and the mistakes below are > 20 % away
     assert_close(actual=spread, expected=std, name="std of gaussian_noise(x, std) − x", rtol=0.03, atol=0.0,
-                 mistakes=[Mistake("std² used as the standard deviation (std is already σ, not σ²)", std**2),
-                           Mistake("the square root of std used as the standard deviation", std**0.5),
+                 mistakes=[Mistake("std² used as the standard deviation (std is already σ, not σ²)", clipped_spread(std**2)),
+                           Mistake("the square root of std used as the standard deviation", clipped_spread(std**0.5)),
                            Mistake("uniform noise in [−std, std] instead of a Gaussian", std / 3**0.5)])
 
 
