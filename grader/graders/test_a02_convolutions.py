@@ -30,16 +30,6 @@ def t(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
 
 
-def assert_close_named(*, actual, expected, name: str, mistakes: list[Mistake]) -> None:
-    """assert_close, but a known mistake is named even when it changes the shape (assert_close stops at the shape)."""
-    if not matches(actual, expected):
-        for mistake in mistakes:
-            if matches(actual, mistake.value):
-                hint = f" {mistake.hint}" if mistake.hint else ""
-                raise Mismatch(f"`{name}` is wrong: it looks like {mistake.name}.{hint}")
-    assert_close(actual=actual, expected=expected, name=name, mistakes=mistakes)
-
-
 # ------------------------------------------------------------------------------------------------------------------
 # Sweeps over many arguments: one round trip to the sandbox for a whole grid of cases
 # ------------------------------------------------------------------------------------------------------------------
@@ -378,7 +368,7 @@ def test_conv2d_one_channel_with_bias(submission, rng):
     """conv2d on one 6×6 image, one channel, a 3×3 kernel and a bias: the slide's y_ij = Σ_m Σ_n w_mn x_(i+m, j+n)"""
     x, w, b = rng.normal(size=(1, 1, 6, 6)), rng.normal(size=(1, 1, 3, 3)), rng.normal(size=(1,))
     got = submission.call("conv2d", x, w, b)
-    assert_close_named(actual=got, expected=ref.conv2d(t(x), t(w), t(b)).numpy(), name="conv2d(x, weight, bias)",
+    assert_close(actual=got, expected=ref.conv2d(t(x), t(w), t(b)).numpy(), name="conv2d(x, weight, bias)",
                        mistakes=conv_mistakes(x, w, b, 1, 0))
 
 
@@ -388,7 +378,7 @@ def test_conv2d_batch_channels_and_padding(submission, rng):
     """conv2d on a batch of 2 images, 3 -> 4 channels, 3×3 kernels, padding 1 (sizes kept, as in CIFAR model 3)"""
     x, w, b = rng.normal(size=(2, 3, 7, 7)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=(4,))
     got = submission.call("conv2d", x, w, b, stride=1, padding=1)
-    assert_close_named(actual=got, expected=ref.conv2d(t(x), t(w), t(b), 1, 1).numpy(),
+    assert_close(actual=got, expected=ref.conv2d(t(x), t(w), t(b), 1, 1).numpy(),
                        name="conv2d(x, weight, bias, padding=1)", mistakes=conv_mistakes(x, w, b, 1, 1))
 
 
@@ -399,7 +389,7 @@ def test_conv2d_stride_and_padding(submission, rng):
     """conv2d with stride 2 and padding 1 on a batch of 2, 3 -> 2 channels, 7×7 images (matches F.conv2d)"""
     x, w, b = rng.normal(size=(2, 3, 7, 7)), rng.normal(size=(2, 3, 3, 3)), rng.normal(size=(2,))
     got = submission.call("conv2d", x, w, b, stride=2, padding=1)
-    assert_close_named(actual=got, expected=ref.conv2d(t(x), t(w), t(b), 2, 1).numpy(),
+    assert_close(actual=got, expected=ref.conv2d(t(x), t(w), t(b), 2, 1).numpy(),
                        name="conv2d(x, weight, bias, stride=2, padding=1)", mistakes=conv_mistakes(x, w, b, 2, 1))
 
 
@@ -410,7 +400,7 @@ def test_conv2d_without_bias_rectangular_kernel_and_stride(submission, rng):
     """conv2d with bias=None, a 2×3 kernel, stride 3 and padding 2 on 6×8 images (matches F.conv2d)"""
     x, w = rng.normal(size=(2, 2, 6, 8)), rng.normal(size=(3, 2, 2, 3))
     got = submission.call("conv2d", x, w, None, stride=3, padding=2)
-    assert_close_named(actual=got, expected=ref.conv2d(t(x), t(w), None, 3, 2).numpy(),
+    assert_close(actual=got, expected=ref.conv2d(t(x), t(w), None, 3, 2).numpy(),
                        name="conv2d(x, weight, None, stride=3, padding=2)", mistakes=conv_mistakes(x, w, None, 3, 2))
 
 
@@ -446,7 +436,7 @@ def test_max_pool2d_2x2(submission, rng):
     """max_pool2d(x, 2) on a batch of 2, 3 channels, 6×6: the maximum of each 2×2 block (stride defaults to 2)"""
     x = rng.normal(size=(2, 3, 6, 6))
     got = submission.call("max_pool2d", x, 2)
-    assert_close_named(actual=got, expected=ref.max_pool2d(t(x), 2).numpy(), name="max_pool2d(x, 2)",
+    assert_close(actual=got, expected=ref.max_pool2d(t(x), 2).numpy(), name="max_pool2d(x, 2)",
                        mistakes=pool_value_mistakes("max", x, 2, None))
 
 
@@ -456,7 +446,7 @@ def test_avg_pool2d_2x2(submission, rng):
     """avg_pool2d(x, 2) on a batch of 2, 3 channels, 6×4: the mean of each 2×2 block (stride defaults to 2)"""
     x = rng.normal(size=(2, 3, 6, 4))
     got = submission.call("avg_pool2d", x, 2)
-    assert_close_named(actual=got, expected=ref.avg_pool2d(t(x), 2).numpy(), name="avg_pool2d(x, 2)",
+    assert_close(actual=got, expected=ref.avg_pool2d(t(x), 2).numpy(), name="avg_pool2d(x, 2)",
                        mistakes=pool_value_mistakes("avg", x, 2, None))
 
 
@@ -467,10 +457,10 @@ def test_pooling_with_overlapping_windows(submission, rng):
     """max_pool2d and avg_pool2d with kernel 3 and stride 2 on 7×7 (overlapping windows, matches F.max_pool2d)"""
     x = rng.normal(size=(2, 3, 7, 7))
     got = submission.call("max_pool2d", x, 3, stride=2)
-    assert_close_named(actual=got, expected=ref.max_pool2d(t(x), 3, 2).numpy(), name="max_pool2d(x, 3, stride=2)",
+    assert_close(actual=got, expected=ref.max_pool2d(t(x), 3, 2).numpy(), name="max_pool2d(x, 3, stride=2)",
                        mistakes=pool_value_mistakes("max", x, 3, 2))
     got = submission.call("avg_pool2d", x, 3, stride=2)
-    assert_close_named(actual=got, expected=ref.avg_pool2d(t(x), 3, 2).numpy(), name="avg_pool2d(x, 3, stride=2)",
+    assert_close(actual=got, expected=ref.avg_pool2d(t(x), 3, 2).numpy(), name="avg_pool2d(x, 3, stride=2)",
                        mistakes=pool_value_mistakes("avg", x, 3, 2))
 
 
@@ -481,10 +471,10 @@ def test_pooling_drops_a_partial_last_window(submission, rng):
     """max_pool2d and avg_pool2d with kernel 3 on 7×8 images: the default stride 3 drops the partial last window"""
     x = rng.normal(size=(2, 2, 7, 8))
     got = submission.call("max_pool2d", x, 3)
-    assert_close_named(actual=got, expected=ref.max_pool2d(t(x), 3).numpy(), name="max_pool2d(x, 3)",
+    assert_close(actual=got, expected=ref.max_pool2d(t(x), 3).numpy(), name="max_pool2d(x, 3)",
                        mistakes=pool_value_mistakes("max", x, 3, None))
     got = submission.call("avg_pool2d", x, 3)
-    assert_close_named(actual=got, expected=ref.avg_pool2d(t(x), 3).numpy(), name="avg_pool2d(x, 3)",
+    assert_close(actual=got, expected=ref.avg_pool2d(t(x), 3).numpy(), name="avg_pool2d(x, 3)",
                        mistakes=pool_value_mistakes("avg", x, 3, None))
 
 
@@ -512,7 +502,7 @@ def test_squeeze_factor_2(submission, rng):
     """squeeze(x) with the default factor 2: (2, 3, 4, 6) -> (2, 12, 2, 3), as F.pixel_unshuffle"""
     x = rng.normal(size=(2, 3, 4, 6))
     got = submission.call("squeeze", x)
-    assert_close_named(actual=got, expected=ref.squeeze(t(x), 2).numpy(), name="squeeze(x)",
+    assert_close(actual=got, expected=ref.squeeze(t(x), 2).numpy(), name="squeeze(x)",
                        mistakes=squeeze_mistakes(x, 2))
 
 
@@ -523,7 +513,7 @@ def test_squeeze_factor_3(submission, rng):
     """squeeze(x, 3): (2, 2, 6, 9) -> (2, 18, 2, 3), as F.pixel_unshuffle, and no value is lost"""
     x = rng.normal(size=(2, 2, 6, 9))
     got = submission.call("squeeze", x, 3)
-    assert_close_named(actual=got, expected=ref.squeeze(t(x), 3).numpy(), name="squeeze(x, 3)",
+    assert_close(actual=got, expected=ref.squeeze(t(x), 3).numpy(), name="squeeze(x, 3)",
                        mistakes=squeeze_mistakes(x, 3))
 
 
