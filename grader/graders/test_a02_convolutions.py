@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.compare import Mismatch, Mistake, assert_choice, assert_close, matches
+from grader.compare import Mismatch, Mistake, assert_choice, assert_close
 from reference import conv as ref
 
 SUBMISSION_NAMES = (

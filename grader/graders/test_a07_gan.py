@@ -13,7 +13,6 @@ discriminator compete; D is trained on real and fake data, then G while D is fro
 from __future__ import annotations
 
 import json
-import math
 import types
 from pathlib import Path
 
