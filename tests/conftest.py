@@ -5,6 +5,9 @@ without a GPU the whole suite passes on the CPU and CUDA-only tests are skipped 
 """
 from __future__ import annotations
 
+import os
+import secrets
+
 import pytest
 import torch
 
@@ -19,11 +22,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("GATE_SECRET") == "random":  # a fresh secret for the quality gate, printed so it can be rerun
+        os.environ["GATE_SECRET"] = secrets.token_hex(8)
     if config.getoption("--device") == "cuda" and not torch.cuda.is_available():
         raise pytest.UsageError("--device cuda was given but torch.cuda.is_available() is False; run without it")
     # Process-wide numeric switches that would make float32 checks flaky on GPUs.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"quality gate secret (GATE_SECRET): {os.environ.get('GATE_SECRET', 'quality-gate-1')}"
 
 
 @pytest.fixture

@@ -180,7 +180,10 @@ def _grad_harness(student, mu, logvar, eps):
         return {"detached": type(z).__name__}
     d_mu, d_logvar = torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True)
     zero = torch.zeros_like(mu)
-    return {"z": z.detach(), "d_mu": zero if d_mu is None else d_mu, "d_logvar": zero if d_logvar is None else d_logvar}
+    # The gradients are only as precise as the forward pass: a z computed in float32 gives float32-accurate
+    # gradients even though mu and logvar are float64, so they go back in z's dtype and get that dtype's tolerance.
+    d_mu, d_logvar = (zero if d is None else d for d in (d_mu, d_logvar))
+    return {"z": z.detach(), "d_mu": d_mu.to(z.dtype), "d_logvar": d_logvar.to(z.dtype)}
 
 
 @pytest.mark.task("reparameterize")
