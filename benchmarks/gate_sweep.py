@@ -41,10 +41,11 @@ def run_gate(secret: str, selection: str | None) -> tuple[int, dict[str, str]]:
         failed, total = {}, 0
         for case in ET.parse(xml).iter("testcase"):
             total += 1
-            problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+            problem = case.find("failure")
+            problem = case.find("error") if problem is None else problem
             if problem is not None:
-                name = f"{case.get('classname')}::{case.get('name')}"
-                failed[name] = (problem.get("message") or "").splitlines()[0][:300] if problem.get("message") else ""
+                message = problem.get("message") or ""
+                failed[f"{case.get('classname')}::{case.get('name')}"] = message.splitlines()[0][:300] if message else ""
         return total, failed
 
 

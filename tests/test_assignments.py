@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import importlib
 import os
-import secrets
 from pathlib import Path
 
 import nbformat
@@ -28,20 +27,11 @@ ASSIGNMENTS = [a.id for a in COURSE.assignments]
 STUDENT = "quality-gate"
 
 
-def gate_secret() -> bytes:
-    """The grading secret the gate draws every input from: fixed, so that a red gate can be rerun and debugged.
-
-    GATE_SECRET=<text> grades under another secret and GATE_SECRET=random under a fresh one; the sweep in
-    benchmarks/gate_sweep.py runs the gate under many secrets, which is how thin tolerances and fragile named
-    mistakes are found (a grader that fails a correct style for one secret in fifty fails real students).
-    """
-    value = os.environ.get("GATE_SECRET", "quality-gate-1")
-    if value == "random":  # tests/conftest.py replaces it with a printed one first; this is for a direct import
-        value = secrets.token_hex(8)
-    return value.encode()
-
-
-SECRET = gate_secret()
+# The grading secret the gate draws every input from, set by tests/conftest.py: fixed, so that a red gate can be
+# rerun and debugged. benchmarks/gate_sweep.py runs the gate under many secrets (GATE_SECRET=...), which is how thin
+# tolerances and fragile named mistakes are found: a grader that fails a correct style for one secret in fifty
+# fails real students.
+SECRET = os.environ["GATE_SECRET"].encode()
 
 
 def mutants_module(assignment_id: str):
