@@ -11,16 +11,24 @@ APT_INSTALL = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		if [ -n "$$missing" ]; then echo "installing$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; fi
 
+# As root, student code runs as this unprivileged account (grader/sandbox.py); without it, as `nobody`.
+WORKER_ACCOUNT = if [ "$$(id -u)" = 0 ] && ! id grader-worker >/dev/null 2>&1 && command -v useradd >/dev/null; then \
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin grader-worker; fi
+
 .PHONY: setup demo test benchmark clean
 
 $(BIN)/grader: pyproject.toml
 	@$(call APT_INSTALL,bubblewrap)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
+	@# the CPU build (~200 MB) from PyTorch's CPU index; where that index cannot be reached, PyPI's (CUDA on Linux)
+	$(BIN)/pip install -q --disable-pip-version-check --retries 0 --timeout 20 \
+		--index-url https://download.pytorch.org/whl/cpu torch==2.13.0 2>/dev/null \
+		|| $(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $(BIN)/grader
 
 setup: $(BIN)/grader
+	@$(WORKER_ACCOUNT)
 
 demo: setup
 	$(BIN)/grader course validate

@@ -33,11 +33,17 @@ from typing import Any
 
 from grader.course import Course
 from grader.gradebook import FigureRecord, Gradebook, failed_record, records_from_report
+from grader.submission import NOTEBOOK_CHOICE
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # The modules whose code decides a grade (exports, reports and this file do not).
 GRADING_MODULES = ("engine", "plugin", "sandbox", "worker", "channel", "compare", "submission", "course", "variants", "data")
+
+
+# A job's deadline: the assignment's submission budget, plus starting a grading process's sandbox (a cold torch
+# import), plus the trusted side's own work between calls (building inputs, references, figures).
+JOB_GRACE_SECONDS = 180.0
 
 
 class AutogradeError(Exception):
@@ -49,6 +55,10 @@ class Submission:
     assignment: str
     student: str
     path: Path
+    # When it was handed in (unix time) and where that time comes from, for the late policy (grader/deadlines.py).
+    submitted_at: float | None = None
+    time_source: str = ""
+    marked_late: bool = False  # the platform itself called it late (Canvas's LATE marker)
 
     def digest(self) -> str:
         """SHA-256 of the submitted files (names and bytes), so that unchanged submissions are not regraded."""
@@ -86,7 +96,9 @@ def find_submissions(folder: Path, course: Course, assignment_id: str | None = N
                 sub = student_dir / aid
                 if sub.is_dir():
                     notebook = sub / Path(known[aid].notebook).name
-                    found.append(Submission(aid, student_dir.name, notebook if notebook.is_file() else sub))
+                    submitted_at, source = nbgrader_timestamp(sub)
+                    found.append(Submission(aid, student_dir.name, notebook if notebook.is_file() else sub,
+                                            submitted_at=submitted_at, time_source=source))
     else:
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUBMISSION_SUFFIXES)
         if files and assignment_id is None:
@@ -94,7 +106,8 @@ def find_submissions(folder: Path, course: Course, assignment_id: str | None = N
                 f"{folder} is a flat folder of files: say which assignment they are with --assignment "
                 f"({', '.join(known)})"
             )
-        found = [Submission(assignment_id, p.stem, p) for p in files]  # type: ignore[arg-type]
+        found = [Submission(assignment_id, p.stem, p, submitted_at=p.stat().st_mtime,  # type: ignore[arg-type]
+                            time_source=FILE_TIME) for p in files]
         students = [s.student for s in found]
         twice = sorted({s for s in students if students.count(s) > 1})
         if twice:
@@ -105,6 +118,23 @@ def find_submissions(folder: Path, course: Course, assignment_id: str | None = N
             "or <student>.ipynb / <student>.py files"
         )
     return found
+
+
+FILE_TIME = "file modification time (no platform record)"
+
+
+def nbgrader_timestamp(folder: Path) -> tuple[float | None, str]:
+    """nbgrader's `timestamp.txt` (written by `nbgrader submit`/`collect`), else the newest file's time, stated."""
+    from grader.deadlines import parse_time
+
+    stamp = folder / "timestamp.txt"
+    if stamp.is_file():
+        try:
+            return parse_time(stamp.read_text(encoding="utf-8").strip()), "nbgrader timestamp.txt"
+        except ValueError:
+            pass  # an unreadable stamp falls back to the file time below, and says so
+    times = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()]
+    return (max(times), FILE_TIME) if times else (None, "")
 
 
 def grader_version(course: Course, assignment_id: str) -> str:
@@ -169,6 +199,9 @@ def grade_job(job: dict[str, Any]) -> dict[str, Any]:
                 limits=Limits(**job["limits"]) if job.get("limits") else None,
                 secret=job["secret"],
             )
+        if not report.tests:  # a grade of 0/0 would look like a graded submission with nothing wrong
+            return {"error": "the grader ran no test on this submission (its grader file collected none); "
+                             "nothing was graded", "started": started, "finished": time.time()}
         return {"report": report.to_dict(), "figures": report.figures,
                 "started": started, "finished": time.time()}
     except Exception as exc:  # a grader or engine failure: recorded as this submission's reason, the run goes on
@@ -202,11 +235,21 @@ class LocalExecutor:
     def capacity(self) -> int:
         return max(1, self.workers)
 
-    def first_completed(self, futures: list[cf.Future]) -> set[cf.Future]:
-        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+    def first_completed(self, futures: list[cf.Future], timeout: float | None = None) -> set[cf.Future]:
+        return cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED).done
 
     def restart(self) -> None:
         self.close()
+        self.start()
+
+    def kill(self) -> None:
+        """Stop every grading process now (a job overran its deadline), then start a fresh pool."""
+        pool = self.pool
+        if isinstance(pool, cf.ProcessPoolExecutor):
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
         self.start()
 
     def close(self) -> None:
@@ -249,12 +292,18 @@ class DaskExecutor:
         threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values())
         return max(1, threads) * 2  # keep every worker busy while results travel back
 
-    def first_completed(self, futures: list) -> set:
+    def first_completed(self, futures: list, timeout: float | None = None) -> set:
         from dask.distributed import wait
 
-        return set(wait(futures, return_when="FIRST_COMPLETED").done)
+        try:
+            return set(wait(futures, timeout=timeout, return_when="FIRST_COMPLETED").done)
+        except TimeoutError:
+            return set()
 
     def restart(self) -> None:  # Dask replaces lost workers itself
+        pass
+
+    def kill(self) -> None:  # an overrun job's future is cancelled where it is noticed; the others go on
         pass
 
     def close(self) -> None:
@@ -263,6 +312,21 @@ class DaskExecutor:
 
 
 # ------------------------------------------------------------------------------------------------- the run
+def record_lateness(gb: Gradebook, course: Course, submissions: list[Submission], deadlines: dict[str, Any]) -> None:
+    """Each submission's lateness under its assignment's deadline (`deadlines` given, else course.yaml's `due`).
+
+    Recorded for unchanged submissions too, since it depends on the time handed in, not on the grade: a due date set
+    after a class run applies on the next run without regrading anyone.
+    """
+    from grader.deadlines import deadline_of, lateness
+
+    for s in submissions:
+        deadline = deadlines.get(s.assignment) or deadline_of(course.assignment(s.assignment))
+        if deadline is not None:
+            gb.set_lateness(s.assignment, s.student, lateness(deadline, s.submitted_at, time_source=s.time_source,
+                                                               marked_late=s.marked_late))
+
+
 @dataclass
 class RunSummary:
     graded: int = 0
@@ -270,6 +334,7 @@ class RunSummary:
     skipped: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    notebook_choices: list[tuple[str, str, str]] = field(default_factory=list)  # several files: which was graded
 
     def line(self) -> str:
         rate = (self.graded + self.failed) / self.seconds if self.seconds else 0.0
@@ -290,6 +355,8 @@ def autograde(
     secret: bytes | None = None,
     progress: bool = True,
     max_attempts: int = 3,
+    job_grace_seconds: float = JOB_GRACE_SECONDS,
+    deadlines: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Grade `submissions` into the gradebook; returns the counts. Safe to interrupt and run again."""
     from tqdm import tqdm
@@ -299,7 +366,16 @@ def autograde(
     secret = secret or os.environb.get(b"GRADER_SECRET") or os.urandom(16)
     summary = RunSummary()
     versions = {aid: grader_version(course, aid) for aid in {s.assignment for s in submissions}}
+    if not executor.by_value:  # a local class run: refuse a device this machine lacks before grading anyone
+        from grader.sandbox import SandboxError, check_device
+
+        for aid in sorted(versions):
+            try:
+                check_device(device or course.device(aid))
+            except SandboxError as exc:
+                raise AutogradeError(str(exc)) from None
     with Gradebook(gradebook_path) as gb:
+        record_lateness(gb, course, submissions, deadlines or {})
         todo = []
         for s in submissions:
             digest = s.digest()
@@ -327,6 +403,8 @@ def autograde(
                 sub, tests = records_from_report(outcome["report"], submission_hash=digest, grader_version=version,
                                                  path=str(s.path), started_at=outcome["started"], finished_at=outcome["finished"])
                 figures = [FigureRecord(**f) for f in outcome.get("figures", [])]
+                summary.notebook_choices += [(s.assignment, s.student, p) for p in sub.problems
+                                             if p.startswith(NOTEBOOK_CHOICE)]
                 gb.record(sub, tests, figures)
                 summary.graded += 1
             else:
@@ -339,19 +417,42 @@ def autograde(
             bar.update(1)
             bar.set_postfix(done=summary.graded, failed=summary.failed, refresh=False)
 
+        def deadline_of(s: Submission) -> float:
+            budget = (limits or {}).get("submission_seconds") or course.limits(s.assignment).submission_seconds
+            return float(budget) + job_grace_seconds
+
         executor.start()
         try:
             queue = list(todo)
             running: dict[Any, tuple[Submission, str]] = {}
+            due: dict[Any, float] = {}
             while queue or running:
                 # Only as many jobs in flight as the executor runs at once: if a grading process dies, the pool
                 # fails every queued job with it, and only the jobs in flight should be charged an attempt.
                 while queue and len(running) < executor.capacity():
                     s, digest = queue.pop(0)
-                    running[executor.submit(job_of(s))] = (s, digest)
+                    future = executor.submit(job_of(s))
+                    running[future] = (s, digest)
+                    due[future] = time.monotonic() + deadline_of(s)
+                overdue = [f for f in running if time.monotonic() >= due[f] and not f.done()]
+                if overdue:
+                    for future in overdue:  # recorded as failed with the reason; its grading process is stopped
+                        s, digest = running.pop(future)
+                        future.cancel()
+                        record(s, digest, {"error": f"grading did not finish within its deadline of "
+                                                    f"{deadline_of(s):g} s (the assignment's time budget plus "
+                                                    f"{job_grace_seconds:g} s); the grading process was stopped"})
+                    if executor.by_value is False:  # a local pool: stop its processes, requeue the other jobs
+                        for future, job in running.items():
+                            queue.insert(0, job)
+                        running.clear()
+                        executor.kill()
+                    continue
+                wait = max(0.05, min(due[f] for f in running) - time.monotonic()) if running else None
                 broken = False
-                for future in executor.first_completed(list(running)):
+                for future in executor.first_completed(list(running), timeout=wait):
                     s, digest = running.pop(future)
+                    due.pop(future, None)
                     try:
                         outcome = future.result()
                     except Exception as exc:  # the grading process died (killed, out of memory, segfault)

@@ -9,8 +9,11 @@ and arrays are tagged objects:
     {"$nd": [dtype, [d0, d1, ...], offset, nbytes]}    a numeric array whose bytes lie in the blob
     {"$dict": {...}}                                   a dict (so that user keys can never collide with tags)
 
-Decoding is strict: only whitelisted dtypes, sizes that add up, bounded depth, length and total size. Anything else
-raises ChannelError, which the trusted side reports as the student's error, never as a grader crash.
+Decoding is strict: only whitelisted dtypes, sizes that add up, bounded depth, length and total size. The JSON part
+of a frame is capped (MAX_DOC_BYTES) before a byte of it is parsed, so a reply cannot make the trusted side spend
+more than a few tens of MiB on parsing; `recv` takes one deadline for the whole frame, so a sender dripping a byte at
+a time cannot stretch it. Anything else raises ChannelError, which the trusted side reports as the student's error,
+never as a grader crash.
 
 This module is copied into the sandbox next to worker.py, so it imports nothing from the grader package.
 """
@@ -20,6 +23,7 @@ import json
 import math
 import socket
 import struct
+import time
 from typing import Any
 
 import numpy as np
@@ -32,6 +36,8 @@ DTYPES = frozenset(
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# Parsing JSON costs ~30x its size in Python objects: 4 MiB bounds that near 120 MiB. Arrays travel in the blob.
+MAX_DOC_BYTES = 4 * 1024 * 1024
 
 
 class ChannelError(Exception):
@@ -72,10 +78,11 @@ def _torch():
     return sys.modules.get("torch")
 
 
-def encode(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def encode(value: Any, max_bytes: int = DEFAULT_MAX_BYTES, max_doc_bytes: int | None = None) -> bytes:
     """One frame for `value`; raises UnsupportedType naming the first value that cannot be sent."""
     blobs: list[bytes] = []
     size = [0]
+    max_doc_bytes = max_bytes if max_doc_bytes is None else max_doc_bytes
 
     def walk(v: Any, depth: int, where: str) -> Any:
         if depth > MAX_DEPTH:
@@ -121,6 +128,9 @@ def encode(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise UnsupportedType(t.__name__, where)
 
     doc = json.dumps(walk(value, 0, ""), allow_nan=True, separators=(",", ":")).encode()
+    if len(doc) > max_doc_bytes:
+        raise ChannelError(f"{len(doc)} bytes of numbers and text (not arrays) are more than the {max_doc_bytes}-byte "
+                           "limit; return arrays as numpy arrays or tensors, not long lists or strings")
     blob = b"".join(blobs)
     if len(doc) + len(blob) > max_bytes:
         raise ChannelError(f"message of {len(doc) + len(blob)} bytes is larger than {max_bytes}")
@@ -133,6 +143,8 @@ def decode(doc: bytes, blob: bytes) -> Any:
         tree = json.loads(doc.decode("utf-8"), parse_constant=lambda c: {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[c])
     except (UnicodeDecodeError, ValueError, KeyError) as exc:
         raise ChannelError(f"malformed message: {exc}") from None
+    except RecursionError:
+        raise ChannelError(f"message nested deeper than {MAX_DEPTH} levels") from None
     count = [0]
 
     def walk(v: Any, depth: int) -> Any:
@@ -177,9 +189,14 @@ def send(sock: socket.socket, value: Any, max_bytes: int = DEFAULT_MAX_BYTES) ->
     sock.sendall(encode(value, max_bytes))
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
     chunks = []
     while n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("the whole message did not arrive in time")
+            sock.settimeout(left)
         chunk = sock.recv(min(n, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -188,11 +205,16 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv(sock: socket.socket, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
-    """The next value; the socket's own timeout bounds each read."""
-    doc_len, blob_len = HEADER.unpack(_recv_exact(sock, HEADER.size))
+def recv(sock: socket.socket, max_bytes: int = DEFAULT_MAX_BYTES, *, deadline: float | None = None,
+         max_doc_bytes: int = MAX_DOC_BYTES) -> Any:
+    """The next value. With `deadline` (time.monotonic()), the whole frame must arrive by then, else socket.timeout;
+    without, the socket's own timeout bounds each read."""
+    doc_len, blob_len = HEADER.unpack(_recv_exact(sock, HEADER.size, deadline))
+    if doc_len > max_doc_bytes:
+        raise ChannelError(f"message with {doc_len} bytes of JSON is larger than the {max_doc_bytes}-byte limit "
+                           "(return arrays as numpy arrays or tensors, not long lists)")
     if doc_len + blob_len > max_bytes:
         raise ChannelError(f"message of {doc_len + blob_len} bytes is larger than the {max_bytes}-byte limit")
-    doc = _recv_exact(sock, doc_len)
-    blob = _recv_exact(sock, blob_len)
+    doc = _recv_exact(sock, doc_len, deadline)
+    blob = _recv_exact(sock, blob_len, deadline)
     return decode(doc, blob)

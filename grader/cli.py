@@ -19,6 +19,7 @@ from grader.course import (
     CourseInfo,
     Defaults,
     LimitsConfig,
+    check_course,
     load_course,
 )
 
@@ -51,6 +52,7 @@ def _plural(n: float, word: str) -> str:
 
 def cmd_course_validate(args) -> int:
     course = load_course(args.course)
+    check_course(course)  # what loading cannot see: points against the graders' markers, forbidden-call rules
     tasks = sum(len(a.tasks) for a in course.assignments)
     points = sum(a.points for a in course.assignments)
     print(
@@ -213,14 +215,58 @@ def add_autograde_parser(sub) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for the student's tensors (default: course.yaml)")
     p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without namespaces and seccomp")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs)")
+    add_lms_and_deadline_options(p)
     _course_option(p)
     p.set_defaults(func=cmd_autograde)
+
+
+def add_lms_and_deadline_options(p: argparse.ArgumentParser) -> None:
+    """Where submissions come from (an LMS download) and when they were due; see grader/lms.py, grader/deadlines.py."""
+    p.add_argument("--lms", choices=("canvas", "moodle", "gradescope"), default=None,
+                   help="SUBMISSIONS is that platform's download (zip or folder) of one --assignment")
+    p.add_argument("--roster", type=Path, default=None,
+                   help="CSV mapping platform ids to student ids: student and any of canvas_id, moodle_id, email")
+    p.add_argument("--due", default=None, help="due date, ISO 8601 with offset (default: the assignment's due in course.yaml)")
+    p.add_argument("--late-policy", default=None,
+                   help="none | cutoff | per_day:PERCENT[,max_days:N] (default: course.yaml's late_policy, else none)")
+
+
+def lms_and_deadlines(args, course: Course) -> tuple[list, dict]:
+    """The submissions (from an LMS download when --lms is given) and the --due deadline, if any."""
+    from grader.autograde import find_submissions
+    from grader.deadlines import DeadlineError, deadline_of
+    from grader.lms import ingest
+
+    deadlines = {}
+    try:
+        if args.due is not None or args.late_policy is not None:
+            if args.assignment is None:
+                raise CommandError("--due and --late-policy apply to one assignment: give --assignment too")
+            deadline = deadline_of(course.assignment(args.assignment), due=args.due, policy=args.late_policy)
+            if deadline is None:
+                raise CommandError(f"--late-policy needs a due date: give --due, or set due for {args.assignment}")
+            deadlines[args.assignment] = deadline
+        for a in course.assignments:  # a bad due date in course.yaml stops the run before anything is graded
+            deadline_of(a)
+    except DeadlineError as exc:
+        raise CommandError(str(exc)) from None
+    if args.lms is None:
+        if args.roster is not None:
+            raise CommandError("--roster maps an LMS download's ids: give --lms canvas|moodle|gradescope too")
+        return find_submissions(args.submissions, course, args.assignment), deadlines
+    ingested = ingest(args.submissions, course, args.assignment, args.lms, args.roster)
+    for item in ingested.unmapped:
+        print(f"  not graded: {item.item}: {item.why}")
+    if ingested.unmapped:
+        print(f"{len(ingested.unmapped)} item(s) of the {args.lms} download not mapped to a student (listed above, "
+              "not guessed); add them to --roster and run again")
+    return ingested.submissions, deadlines
 
 
 def cmd_autograde(args) -> int:
     import os
 
-    from grader.autograde import AutogradeError, DaskExecutor, LocalExecutor, autograde, find_submissions
+    from grader.autograde import AutogradeError, DaskExecutor, LocalExecutor, autograde
     from grader.gradebook import GradebookError
 
     course = load_course(args.course)
@@ -233,14 +279,16 @@ def cmd_autograde(args) -> int:
     else:
         executor = LocalExecutor(os.cpu_count() or 1 if args.workers is None else args.workers)
     try:
-        submissions = find_submissions(args.submissions, course, args.assignment)
+        submissions, deadlines = lms_and_deadlines(args, course)
         summary = autograde(submissions, course, args.gradebook, executor=executor, force=args.force, device=args.device,
-                            require_isolation=args.require_sandbox, progress=not args.no_progress)
+                            require_isolation=args.require_sandbox, progress=not args.no_progress, deadlines=deadlines)
     except (AutogradeError, GradebookError) as exc:
         raise CommandError(str(exc)) from None
     print(summary.line())
     for assignment, student, reason in summary.failures[:20]:
         print(f"  failed: {assignment} {student}: {reason[:200]}")
+    for assignment, student, problem in summary.notebook_choices[:20]:
+        print(f"  check: {assignment} {student}: {problem[:240]}")
     print(f"gradebook: {args.gradebook}")
     return 0
 
@@ -266,11 +314,24 @@ def add_export_parser(sub) -> None:
     add(sub)
 
 
+def add_override_parser(sub) -> None:
+    from grader.overrides import add_override_parser as add  # the override's own options and command
+
+    add(sub)
+
+
+def add_gradescope_parser(sub) -> None:
+    from grader.gradescope import add_gradescope_parser as add  # the bundle's own options and command
+
+    add(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser,
-                add_autograde_parser, add_report_parser, add_export_parser):
+                add_autograde_parser, add_report_parser, add_export_parser, add_gradescope_parser,
+                add_override_parser):
         add(sub)
     return parser
 

@@ -49,7 +49,15 @@ class Mistake:
 
 
 class Mismatch(AssertionError):
-    """A student's value is not the expected one; the message is the feedback."""
+    """A student's value is not the expected one; the message is the feedback.
+
+    `hidden_message`, when given, is the feedback of a hidden test: it names the mistake without the test's inputs
+    or expected values (a student could otherwise read the hidden test off the feedback page).
+    """
+
+    def __init__(self, message: str, hidden_message: str | None = None) -> None:
+        super().__init__(message)
+        self.hidden_message = hidden_message
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -146,10 +154,11 @@ def assert_close(
     nonzero = np.abs(e64) > 0
     rel_err = np.where(nonzero, abs_err / np.where(nonzero, np.abs(e64), 1.0), 0.0)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.where(ok, -1.0, abs_err))), abs_err.shape)) if abs_err.ndim else ()
+    summary = f"`{name}` differs from the expected value in {int((~ok).sum())} of {ok.size} element(s)"
     raise Mismatch(
-        f"`{name}` differs from the expected value in {int((~ok).sum())} of {ok.size} element(s): "
-        f"max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g} (tolerance rtol={r:g}, atol={t:g}). "
-        f"Worst at index {worst}: got {a64[worst]:.6g}, expected {e64[worst]:.6g}."
+        f"{summary}: max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g} (tolerance rtol={r:g}, "
+        f"atol={t:g}). Worst at index {worst}: got {a64[worst]:.6g}, expected {e64[worst]:.6g}.",
+        hidden_message=f"{summary} (tolerance rtol={r:g}, atol={t:g}).",
     )
 
 

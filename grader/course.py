@@ -24,6 +24,8 @@ COURSE_FILE = "course.yaml"
 ID_PATTERN = re.compile(r"[a-z0-9_]+")  # matched in full
 DEVICES = ("cpu", "cuda", "auto")
 DTYPES = ("float64", "float32", "float16")
+CALL_PATTERN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  # a dotted name with its module: torch.autograd
+NAME_PATTERN = re.compile(r"[A-Za-z_]\w*")
 
 
 class CourseConfigError(Exception):
@@ -80,10 +82,30 @@ class Defaults:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Forbidden:
+    """What a task's students may not call: enforced by grader/shortcuts.py (static) and the worker (at run time)."""
+
+    calls: tuple[str, ...] = key(
+        "qualified names the task's code may not use: a function, class or module (torch.nn.functional.conv2d, "
+        "torch.autograd, torch.nn.Conv2d) or a Tensor method (torch.Tensor.backward, matched as any `.backward`)",
+        nonempty=True, item_pattern=CALL_PATTERN,
+    )
+    functions: tuple[str, ...] = key(
+        "the student's functions or classes (answer-cell names) the rule covers, with everything they call",
+        nonempty=True, item_pattern=NAME_PATTERN,
+    )
+    reason: str = key(
+        "what students see as the reason: a sentence of the notebook's text, quoted verbatim (course validate checks "
+        "it is there, so the release's words and the policy come from one source)",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Task:
     id: str = key("task id, [a-z0-9_]+, unique in the assignment; graders mark tests with it", pattern=ID_PATTERN)
     points: float = key("points of the task (the sum of its tests' points)", positive=True)
     title: str = key("title shown to students", default="")
+    forbidden: Forbidden | None = key("calls this task's code may not make, and why (none: anything goes)", default=None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +119,8 @@ class Assignment:
         "overrides of defaults.limits, same keys", default_factory=_no_entries, partial=LimitsConfig
     )
     device: str | None = key("overrides defaults.device: cpu | cuda | auto", default=None, choices=DEVICES)
+    due: str | None = key("due date, ISO 8601 with a UTC offset, e.g. 2027-01-15T23:59:00+01:00", default=None)
+    late_policy: str | None = key("none | cutoff | per_day:PERCENT[,max_days:N] (applied after `due`)", default=None)
 
     @property
     def points(self) -> float:
@@ -365,11 +389,14 @@ class _Reader:
 
     def sequence(self, item_type: type, f: Any, value: Any, where: str, line: int | None) -> tuple:
         meta = f.metadata
+        noun = "name" if item_type is str else item_type.__name__.lower()
         if not isinstance(value, list):
-            raise self.fail(where, line, f"expected a list of {item_type.__name__.lower()}s, found {_found(value)}")
+            raise self.fail(where, line, f"expected a list of {noun}s, found {_found(value)}")
         if meta.get("nonempty") and not value:
-            raise self.fail(where, line, f"expected at least one {item_type.__name__.lower()}, found an empty list")
+            raise self.fail(where, line, f"expected at least one {noun}, found an empty list")
         lines = getattr(value, "lines", [line] * len(value))
+        if item_type is str:
+            return tuple(self.name(meta["item_pattern"], v, f"{where}[{i}]", lines[i]) for i, v in enumerate(value))
         items = tuple(self.read(item_type, v, f"{where}[{i}]", lines[i]) for i, v in enumerate(value))
         if meta.get("unique"):
             seen: dict[Any, int] = {}
@@ -415,6 +442,13 @@ class _Reader:
             self.check_file(value, meta["file"], where, line)
         return float(value) if kind is float else value
 
+    def name(self, pattern: re.Pattern, value: Any, where: str, line: int | None) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            shape = "a dotted name with its module, such as torch.nn.functional.conv2d" if pattern is CALL_PATTERN \
+                else "a Python name, such as conv2d"
+            raise self.fail(where, line, f"expected {shape}, found {_found(value)}")
+        return value
+
     def check_file(self, rel: str, suffix: str, where: str, line: int | None) -> None:
         path = Path(rel)
         if path.is_absolute() or ".." in path.parts:
@@ -427,3 +461,135 @@ class _Reader:
 
 def _join(where: str, k: Any) -> str:
     return f"{where}.{k}" if where else str(k)
+
+
+# --- checks that read the files the manifest names (grader course validate) -------------------------------------
+
+
+def check_course(course: Course) -> None:
+    """What loading cannot see: each task's points against its tests' markers, and each forbidden-call rule against
+    the notebook (its functions are answers there, its reason is the notebook's own words) and the libraries.
+
+    Raises CourseConfigError naming the assignment, the task and both sides of the disagreement.
+    """
+    from grader.deadlines import DeadlineError, parse_policy, parse_time
+
+    for i, assignment in enumerate(course.assignments):
+        where = f"assignments[{i}]"
+        try:
+            if assignment.due is not None:
+                parse_time(assignment.due)
+            parse_policy(assignment.late_policy)
+        except DeadlineError as exc:
+            raise CourseConfigError(f"{course.path.name}: {where} ({assignment.id}): {exc}") from None
+        if assignment.late_policy not in (None, "none") and assignment.due is None:
+            raise CourseConfigError(f"{course.path.name}: {where} ({assignment.id}): late_policy needs a `due` date")
+        grader = course.root / assignment.grader
+        tests = grader_test_points(grader)
+        by_task: dict[str, list[tuple[str, float]]] = {}
+        for test, task, points in tests:
+            if task is None:
+                raise CourseConfigError(
+                    f"{course.path.name}: {where}.grader: {assignment.grader}: {test} has no @pytest.mark.task(...); "
+                    "every grader test belongs to a task, so that its points count for that task"
+                )
+            by_task.setdefault(task, []).append((test, points))
+        declared = {t.id for t in assignment.tasks}
+        for task in by_task.keys() - declared:
+            raise CourseConfigError(
+                f"{course.path.name}: {where}.tasks: {assignment.grader} has tests of task {task!r} "
+                f"({', '.join(name for name, _ in by_task[task])}), which {course.path.name} does not list; "
+                f"add it, or mark those tests with one of: {', '.join(sorted(declared))}"
+            )
+        for j, task in enumerate(assignment.tasks):
+            found = by_task.get(task.id, [])
+            total = sum(points for _, points in found)
+            if abs(total - task.points) > 1e-9:
+                detail = " + ".join(f"{name} {points:g}" for name, points in found) or "no tests"
+                raise CourseConfigError(
+                    f"{course.path.name}: {where}.tasks[{j}].points: task {task.id!r} is worth {task.points:g} points "
+                    f"in {course.path.name}, but its tests in {assignment.grader} add up to {total:g} ({detail}); "
+                    "grading counts the tests' @pytest.mark.points, so make the two agree"
+                )
+        rules = [(j, t) for j, t in enumerate(assignment.tasks) if t.forbidden is not None]
+        if rules:
+            _check_forbidden(course, assignment, where, rules)
+
+
+def grader_test_points(path: Path) -> list[tuple[str, str | None, float]]:
+    """(test name, task, points) of every test in a grader file, read from its decorators without importing it.
+
+    A test's points are its `@pytest.mark.points(N)` times the number of its literal `parametrize` cases.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise CourseConfigError(f"{path.name}: cannot be read to count its points ({exc})") from None
+    found = []
+    bodies = [tree.body] + [n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name.startswith("Test")]
+    for body in bodies:
+        for node in body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.name.startswith("test"):
+                continue
+            marks = {}
+            cases = 1
+            for d in node.decorator_list:
+                if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute):
+                    marks[d.func.attr] = d
+            points = _literal_arg(marks.get("points"))
+            if not isinstance(points, (int, float)) or isinstance(points, bool):
+                raise CourseConfigError(
+                    f"{path.name}: {node.name} (line {node.lineno}) has no @pytest.mark.points(N) with a literal number"
+                )
+            if "parametrize" in marks:
+                call = marks["parametrize"]
+                values = call.args[1] if len(call.args) > 1 else None
+                if not isinstance(values, (ast.List, ast.Tuple)):
+                    raise CourseConfigError(
+                        f"{path.name}: {node.name} (line {node.lineno}): its parametrize cases are not a literal list, "
+                        "so its points cannot be counted; write the cases out"
+                    )
+                cases = len(values.elts)
+            task = _literal_arg(marks.get("task"))
+            found.append((node.name, task if isinstance(task, str) else None, float(points) * cases))
+    return found
+
+
+def _literal_arg(call: Any) -> Any:
+    import ast
+
+    if call is None or len(call.args) != 1:
+        return None
+    try:
+        return ast.literal_eval(call.args[0])
+    except ValueError:
+        return None
+
+
+def _check_forbidden(course: Course, assignment: Assignment, where: str, rules: list[tuple[int, Task]]) -> None:
+    import nbformat
+
+    from grader.shortcuts import defined_names, resolve_qualified
+
+    notebook = nbformat.read(str(course.root / assignment.notebook), as_version=4)
+    text = " ".join(" ".join(c.source.split()) for c in notebook.cells if c.cell_type == "markdown")
+    answers = "\n".join(c.source for c in notebook.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    defined = defined_names(answers)
+    for j, task in rules:
+        rule, at = task.forbidden, f"{course.path.name}: {where}.tasks[{j}].forbidden"
+        if " ".join(rule.reason.split()) not in text:
+            raise CourseConfigError(
+                f"{at}.reason: {rule.reason!r} is not in the text of {assignment.notebook}; quote the notebook's "
+                "sentence that forbids the calls, word for word, so that students are told what they are graded on"
+            )
+        for k, name in enumerate(rule.functions):
+            if name not in defined:
+                raise CourseConfigError(
+                    f"{at}.functions[{k}]: {name!r} is not defined in the answer cells of {assignment.notebook} "
+                    f"(they define: {', '.join(sorted(defined))})"
+                )
+        for k, name in enumerate(rule.calls):
+            if resolve_qualified(name, import_modules=True) is None:
+                raise CourseConfigError(f"{at}.calls[{k}]: {name!r} names nothing that can be imported; check the spelling")

@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from grader.compare import using_tolerances
 from grader.course import Course, load_course
 from grader.plugin import GradingOptions, GradingPlugin, TestResult, limits_for
+from grader.safe_text import clean
 from grader.sandbox import Limits, Sandbox
 from grader.submission import declared_student_id
 
@@ -72,6 +74,11 @@ class GradeReport:
         }
 
 
+# pytest.main, the redirected stdout and the sandbox's one-student-at-a-time fork server are per process: two gradings
+# in one process (a Dask worker with several threads) would interfere, so they take turns.
+_ONE_GRADING_AT_A_TIME = threading.Lock()
+
+
 class GraderError(Exception):
     """The grader cannot run (bad course.yaml, grader file that does not collect): not the student's fault."""
 
@@ -89,7 +96,28 @@ def grade(
     limits: Limits | None = None,
     tasks: frozenset[str] | None = None,
 ) -> GradeReport:
-    """Grade `submission` (a notebook, .py file or folder) for one assignment of the course."""
+    """Grade `submission` (a notebook, .py file or folder) for one assignment of the course.
+
+    Gradings in one process take turns (see _ONE_GRADING_AT_A_TIME); run several processes to grade in parallel.
+    """
+    with _ONE_GRADING_AT_A_TIME:
+        return _grade(submission, assignment_id=assignment_id, student=student, course=course, device=device,
+                      sandbox=sandbox, visibility=visibility, secret=secret, limits=limits, tasks=tasks)
+
+
+def _grade(
+    submission: Path,
+    *,
+    assignment_id: str,
+    student: str,
+    course: Course | None,
+    device: str,
+    sandbox: Sandbox | None,
+    visibility: str,
+    secret: bytes | None,
+    limits: Limits | None,
+    tasks: frozenset[str] | None,
+) -> GradeReport:
     start = time.perf_counter()
     course = course or load_course()
     assignment = course.assignment(assignment_id)
@@ -131,14 +159,17 @@ def grade(
         )
     if session:
         problems += [f"loading cell '{e.get('label')}' raised {e.get('type')}: {e.get('message')}" for e in session.load_errors]
-    isolation = plugin.sandbox.isolation if plugin.sandbox else {}
+    isolation = plugin.sandbox.details if plugin.sandbox else {}
+    tests = list(plugin.results.values())
+    for t in tests:  # student text goes to terminals, pages and exports: no escape sequences anywhere
+        t.feedback = clean(t.feedback)
     return GradeReport(
         assignment=assignment_id,
         student=student,
-        tests=list(plugin.results.values()),
-        problems=problems,
+        tests=tests,
+        problems=[clean(p) for p in problems],
         isolation=isolation,
-        output=session.output if session else "",
+        output=clean(session.output) if session else "",
         seconds=time.perf_counter() - start,
         settings={"device": device, "limits": limits.__dict__, "visibility": visibility, "tolerances": tolerances},
         figures=plugin.figures,

@@ -9,8 +9,10 @@ task), so the formats cannot disagree. Students are in sorted order and numbers 
 printed without float noise (0.1 + 0.2 is written 0.3, 2.0 is written 2).
 
 **tasks** (CSV): student, status (graded/failed), one column per course.yaml task (points earned), total, max,
-reason. `total` is the gradebook's score of the submission (the grade of record; it equals the sum of the task
-columns unless a grader has tests without a task marker); `max` is the assignment's points in course.yaml.
+reason, then raw, days_late, late_penalty_percent, overrides. `total` is the final score, the grade of record: the
+gradebook's score of the submission with the instructor's overrides (grader/overrides.py) and the late policy
+(grader/deadlines.py) applied; `raw` is what the grader gave. Every format below uses the same final score, and
+says what changed it. `max` is the assignment's points in course.yaml.
 
 **canvas** (CSV for Grades > Import; Canvas's guide is "How do I import grades in the Gradebook?",
 https://community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807). What
@@ -50,6 +52,13 @@ student whose grade for each task has auto_score = the points earned. Re-running
 name); grade cells of tasks no longer in course.yaml are removed with their grades, so nbgrader's max_score stays
 course.yaml's. A failed submission gets auto_score 0 and needs_manual_grade, so the formgrader lists it as needing
 a grader; a manual score a grader gave in the formgrader is never overwritten.
+With `nbgrader_course` (`--nbgrader-course DIR`), the formgrader's pages work end to end: our source notebook is
+placed in DIR/source/<assignment>/ when none is there (Manage Assignments lists only what it finds there), every
+answer cell gets a solution cell whose auto comment is our feedback for that task, and DIR/autograded/<student>/
+<assignment>/<notebook>.ipynb is written for each student (see `autograded_notebook`), which the submission page
+renders with the points per task. A late penalty becomes nbgrader's own late_submission_penalty (points), the
+submission time its timestamp. `import_nbgrader_manual_grades` (`grader override --from-nbgrader DB`) brings the
+formgrader's manual scores back as task overrides (grader/overrides.py).
 """
 from __future__ import annotations
 
@@ -62,15 +71,25 @@ import sqlite3
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from grader.course import Course
 from grader.gradebook import Gradebook, GradebookError
+from grader.overrides import AppliedOverride, apply_overrides, test_sources
 
 FORMATS = ("tasks", "canvas", "gradescope", "nbgrader")
+# After the original columns, so a spreadsheet reading them by position still works: the grader's score before
+# overrides and the late policy, the started days late, the percent taken off, and each override with its reason.
+ADJUSTMENT_COLUMNS = ("raw", "days_late", "late_penalty_percent", "overrides")
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "Points Possible"
+CANVAS_HOW_TO = ("In Canvas, open the assignment: its id is the number at the end of the address "
+                 "(/courses/<course>/assignments/<id>); its column name is the title in Grades. Student files "
+                 "come from the assignment's 'Download Submissions' (grader autograde ZIP --lms canvas).")
 CANVAS_MAP_REQUIRED = ("student", "canvas_id", "name")
 CANVAS_MAP_OPTIONAL = ("sis_user_id", "sis_login_id", "section")
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -99,6 +118,7 @@ class TestScore:
     score: float
     max_score: float
     feedback: str
+    overridden: str = ""  # the instructor's reason when an override set this test's points
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,23 @@ class StudentScore:
     seconds: float
     submission_hash: str
     grader_version: str
+    # What the grader gave before overrides and the late policy; `total` is the final score, the grade of record.
+    raw_total: float | None = None
+    overrides: tuple[AppliedOverride, ...] = ()
+    lateness: Mapping[str, Any] | None = None  # the gradebook's lateness row, when a due date was set
+
+    @property
+    def needs_review(self) -> bool:
+        return any(o.needs_review for o in self.overrides)
+
+    def adjustments(self) -> list[str]:
+        """One line per thing that made the final score differ from the grader's: overrides, then lateness."""
+        lines = [o.describe() for o in self.overrides]
+        late = self.lateness
+        if late and late["days_late"]:
+            lines.append(f"submitted {late['days_late']} day{'s' * (late['days_late'] != 1)} late "
+                         f"({late['time_source']}): {late['policy']}, {100 * late['penalty']:g}% off")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -143,24 +180,38 @@ def class_scores(gradebook: Gradebook, course: Course, assignment_id: str) -> Cl
             f"{gradebook.path} holds no graded submission of {assignment_id}: grade the class into it first "
             f"(grader autograde SUBMISSIONS --gradebook {gradebook.path})"
         )
-    tests_by_student: dict[str, list[TestScore]] = {}
+    rows_by_student: dict[str, list[dict[str, Any]]] = {}
     for r in gradebook.results(assignment_id):
-        tests_by_student.setdefault(r["student"], []).append(TestScore(
-            test=r["test"], task=r["task"], title=r["title"], visibility=r["visibility"], status=r["status"],
-            score=float(r["score"]), max_score=float(r["max_score"]), feedback=r["feedback"],
-        ))
+        rows_by_student.setdefault(r["student"], []).append(r)
+    overrides_by_student: dict[str, list[Any]] = {}
+    for o in gradebook.overrides(assignment_id):
+        overrides_by_student.setdefault(o.student, []).append(o)
+    lateness = gradebook.lateness(assignment_id)
+    sources = test_sources(course, assignment_id) if overrides_by_student else {}
     task_ids = [t.id for t in assignment.tasks]
     students = []
     for s in sorted(submissions, key=lambda row: row["student"]):
-        tests = tests_by_student.get(s["student"], [])
+        rows = rows_by_student.get(s["student"], [])
         by_task = {task: 0.0 for task in task_ids}
-        for t in tests:
-            if t.task in by_task:
-                by_task[t.task] += t.score
+        for r in rows:
+            if r["task"] in by_task:
+                by_task[r["task"]] += float(r["score"])
+        raw = float(s["score"])
+        rows, by_task, delta, applied = apply_overrides(
+            overrides_by_student.get(s["student"], []), tests=rows, by_task=by_task,
+            submission_hash=s["submission_hash"], sources=sources)
+        late = lateness.get(s["student"])
+        final = (raw + delta) * (1.0 - (late["penalty"] if late else 0.0))
+        tests = [TestScore(
+            test=r["test"], task=r["task"], title=r["title"], visibility=r["visibility"], status=r["status"],
+            score=float(r["score"]), max_score=float(r["max_score"]), feedback=r["feedback"],
+            overridden=r.get("overridden", ""),
+        ) for r in rows]
         students.append(StudentScore(
-            student=s["student"], status=s["status"], reason=s["reason"], total=float(s["score"]),
+            student=s["student"], status=s["status"], reason=s["reason"], total=_round(final),
             by_task={k: _round(v) for k, v in by_task.items()}, tests=tuple(tests), problems=tuple(s["problems"]),
             seconds=float(s["seconds"]), submission_hash=s["submission_hash"], grader_version=s["grader_version"],
+            raw_total=_round(raw), overrides=tuple(applied), lateness=late,
         ))
     return ClassScores(
         assignment_id=assignment_id, title=assignment.title, notebook=Path(assignment.notebook).stem,
@@ -193,11 +244,14 @@ def _csv_text(rows: list[list[str]]) -> str:
 def tasks_csv(gradebook: Gradebook, course: Course, assignment_id: str) -> str:
     """One row per student: student, status, points per course.yaml task, total, max, reason (for failed)."""
     scores = class_scores(gradebook, course, assignment_id)
-    rows = [["student", "status", *(task for task, _ in scores.tasks), "total", "max", "reason"]]
+    rows = [["student", "status", *(task for task, _ in scores.tasks), "total", "max", "reason", *ADJUSTMENT_COLUMNS]]
     for s in scores.students:
+        late = s.lateness or {}
         rows.append([
             s.student, s.status, *(number(s.by_task[task]) for task, _ in scores.tasks), number(s.total),
-            number(scores.max_score), s.reason,
+            number(scores.max_score), s.reason, number(s.raw_total if s.raw_total is not None else s.total),
+            str(late.get("days_late", "")), number(100 * late["penalty"]) if late else "",
+            "; ".join(o.describe() for o in s.overrides),
         ])
     return _csv_text(rows)
 
@@ -265,12 +319,12 @@ def canvas_column(title: str, canvas_assignment_id: str | None = None) -> str:
 
 
 def canvas_csv(gradebook: Gradebook, course: Course, assignment_id: str, *, canvas_map: Path | None = None,
-               canvas_assignment_id: str | None = None) -> str:
+               canvas_assignment_id: str | None = None, canvas_title: str | None = None) -> str:
     """A CSV for Canvas's Gradebook > Import: header, Points Possible row, one row per student (see module doc)."""
     scores = class_scores(gradebook, course, assignment_id)
     roster = read_canvas_map(canvas_map) if canvas_map is not None else {}
     rows = [
-        [*CANVAS_STUDENT_COLUMNS, canvas_column(scores.title, canvas_assignment_id)],
+        [*CANVAS_STUDENT_COLUMNS, canvas_column(canvas_title or scores.title, canvas_assignment_id)],
         [CANVAS_POINTS_POSSIBLE, "", "", "", "", number(scores.max_score)],
     ]
     for s in scores.students:
@@ -295,10 +349,10 @@ def unmapped_students(gradebook: Gradebook, course: Course, assignment_id: str, 
 def gradescope_results(gradebook: Gradebook, course: Course, assignment_id: str) -> dict[str, dict[str, Any]]:
     """One Gradescope results.json document per student (see module doc), keyed by student id."""
     scores = class_scores(gradebook, course, assignment_id)
-    return {s.student: _gradescope_document(scores, s) for s in scores.students}
+    return {s.student: gradescope_document(scores, s) for s in scores.students}
 
 
-def _gradescope_document(scores: ClassScores, s: StudentScore) -> dict[str, Any]:
+def gradescope_document(scores: ClassScores, s: StudentScore) -> dict[str, Any]:
     order = {task: i for i, (task, _) in enumerate(scores.tasks, start=1)}
     other = len(scores.tasks) + 1  # tests without a course.yaml task are numbered after the tasks
     counters: dict[int, int] = {}
@@ -312,11 +366,11 @@ def _gradescope_document(scores: ClassScores, s: StudentScore) -> dict[str, Any]
         tests.append({
             "score": _round(t.score),
             "max_score": _round(t.max_score),
-            "status": "passed" if t.status == "passed" else "failed",
+            "status": "passed" if t.status == "passed" or (t.overridden and t.score >= t.max_score) else "failed",
             "name": t.title,
             "name_format": "text",
             "number": f"{group}.{counters[group]}",
-            "output": t.feedback,
+            "output": t.feedback + (f"\n\nPoints set by your instructor: {t.overridden}" if t.overridden else ""),
             "output_format": "text",
             "tags": tags,
             "visibility": GRADESCOPE_VISIBILITY[t.visibility],
@@ -326,6 +380,8 @@ def _gradescope_document(scores: ClassScores, s: StudentScore) -> dict[str, Any]
         output = f"This submission could not be graded: {s.reason}"
     else:
         output = f"Score: {number(s.total)} / {number(scores.max_score)}"
+    if s.adjustments():
+        output += f" (the grader gave {number(s.raw_total)})\n" + "\n".join(f"- {line}" for line in s.adjustments())
     if s.problems:
         output += "\n\nTo fix:\n" + "\n".join(f"- {p}" for p in s.problems)
     return {
@@ -371,18 +427,28 @@ class NbgraderSummary:
     notebook: str
     students: int
     removed_cells: tuple[str, ...]
+    notebooks: tuple[Path, ...] = ()  # the autograded notebooks written (with nbgrader_course)
 
 
 def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_path: Path, *,
-                   canvas_map: Path | None = None, course_id: str = NBGRADER_COURSE_ID) -> NbgraderSummary:
-    """Scores into nbgrader's own gradebook (an sqlite file, created if missing) through nbgrader.api."""
+                   canvas_map: Path | None = None, course_id: str = NBGRADER_COURSE_ID,
+                   nbgrader_course: Path | None = None) -> NbgraderSummary:
+    """Scores into nbgrader's own gradebook (an sqlite file, created if missing) through nbgrader.api; with
+    `nbgrader_course`, also the autograded notebooks and per-task comments the formgrader shows (module doc)."""
     scores = class_scores(gradebook, course, assignment_id)
+    paths = dict(zip((s.student for s in scores.students), _submission_paths(gradebook, scores)))
+    autograded = {s.student: autograded_notebook(course, assignment_id, s, paths[s.student])
+                  for s in scores.students} if nbgrader_course else {}
+    if nbgrader_course:
+        _place_nbgrader_source(course, assignment_id, Path(nbgrader_course))
+    answer_cells = sorted({c.metadata["nbgrader"]["grade_id"] for nb in autograded.values() for c in nb.cells
+                           if c.metadata.get("nbgrader", {}).get("solution")})
     roster = read_canvas_map(canvas_map) if canvas_map is not None else {}
     db_path = Path(db_path)
     _check_nbgrader_file(db_path, gradebook.path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
 
-    from nbgrader.api import Grade, MissingEntry, SubmittedNotebook  # sqlalchemy is slow to import: only for this format
+    from nbgrader.api import Comment, Grade, MissingEntry, SubmittedNotebook  # sqlalchemy is slow to import: only here
     from nbgrader.api import Gradebook as NbgraderGradebook
 
     # nbgrader stamps a new gradebook.db with the output of an `alembic heads` subprocess (seconds, and only where
@@ -395,9 +461,14 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
         # nbgrader's add_submission builds its rows before adding them to the session, which SQLAlchemy 2 reports
         # as "Object of type <SubmittedAssignment> not in session" warnings; the rows are added right after.
         warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
-        nb.update_or_create_assignment(scores.assignment_id)
+        dues = {late["due"] for s in scores.students if s.lateness for late in [s.lateness]}
+        # nbgrader shows the due date in Manage Assignments and computes its own lateness from it.
+        due = ({"duedate": datetime.fromtimestamp(dues.pop(), tz=timezone.utc).replace(tzinfo=None)}
+               if len(dues) == 1 else {})
+        nb.update_or_create_assignment(scores.assignment_id, **due)
         notebook = nb.update_or_create_notebook(scores.notebook, scores.assignment_id)
         removed = []
+        written: list[Path] = []
         for cell in list(notebook.grade_cells):
             if cell.name not in task_ids:  # a task renamed or dropped from course.yaml since the last export
                 for grade in list(cell.grades):  # through the session, so it does not later touch deleted rows
@@ -410,6 +481,10 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
                                                  cell_type="code")
             for task, points in scores.tasks
         }
+        # Every answer cell of the autograded notebooks: the formgrader looks up a comment for each one.
+        solution_cells = {name: nb.update_or_create_solution_cell(name, scores.notebook, scores.assignment_id)
+                          for name in answer_cells}
+        nb.db.commit()
         for s in scores.students:
             known = roster.get(s.student)
             details = {}
@@ -431,11 +506,183 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
                 grade.auto_score = s.by_task[task]
                 # A failed grading needs a human; a human's manual score stays (and keeps deciding the score).
                 grade.needs_manual_grade = s.status == "failed" and grade.manual_score is None
+            feedback = task_feedback(s)
+            for name, cell in solution_cells.items():
+                try:
+                    comment = nb.find_comment(name, scores.notebook, scores.assignment_id, s.student)
+                except MissingEntry:
+                    comment = Comment(cell_id=cell.id, notebook=submitted)
+                    nb.db.add(comment)
+                comment.auto_comment = feedback.get(name) or None  # a grader's manual comment is never touched
+            late = s.lateness or {}
+            if late.get("submitted_at") is not None:
+                submission.timestamp = datetime.fromtimestamp(late["submitted_at"], tz=timezone.utc).replace(tzinfo=None)
+            # nbgrader subtracts the notebook's late penalty (in points) from its score, as our late policy does.
+            penalty = late.get("penalty")
+            submitted.late_submission_penalty = _round(sum(s.by_task.values()) * penalty) if penalty else None
             nb.db.commit()
+            if s.student in autograded:
+                _place_nbgrader_submission(Path(nbgrader_course), scores, s, paths.get(s.student))
+                # _safe_name: a student id never climbs out of the course folder (ids come from file names)
+                target = (Path(nbgrader_course) / "autograded" / _safe_name(s.student) / scores.assignment_id
+                          / f"{scores.notebook}.ipynb")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(autograded[s.student], str(target))
+                written.append(target)
     return NbgraderSummary(
         assignment=scores.assignment_id, notebook=scores.notebook, students=len(scores.students),
-        removed_cells=tuple(removed),
+        removed_cells=tuple(removed), notebooks=tuple(written),
     )
+
+
+def _place_nbgrader_source(course: Course, assignment_id: str, nbgrader_course: Path) -> None:
+    """Our source notebook as nbgrader's source/<assignment>/: the formgrader's Manage Assignments lists only the
+    assignments found there. An instructor's own file already in place is left as it is."""
+    notebook = course.root / course.assignment(assignment_id).notebook
+    target = nbgrader_course / "source" / assignment_id / notebook.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(notebook.read_bytes())
+
+
+def _place_nbgrader_submission(nbgrader_course: Path, scores: ClassScores, s: StudentScore, path: Path | None) -> None:
+    """The student's notebook in nbgrader's submitted/<student>/<assignment>/ (with timestamp.txt) when it is not
+    there yet, as for a class collected from an LMS: Manage Assignments counts the submissions found there, and
+    `nbgrader autograde` could run on them. A folder nbgrader collected is left as it is."""
+    folder = nbgrader_course / "submitted" / _safe_name(s.student) / scores.assignment_id
+    if folder.exists() or path is None or path.suffix != ".ipynb" or not path.is_file():
+        return
+    folder.mkdir(parents=True)
+    (folder / f"{scores.notebook}.ipynb").write_bytes(path.read_bytes())
+    late = s.lateness or {}
+    if late.get("submitted_at") is not None:  # nbgrader's own format, read back by grader/autograde.py too
+        when = datetime.fromtimestamp(late["submitted_at"], tz=timezone.utc)
+        (folder / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
+
+
+MANUAL_GRADE_REASON = "graded by hand in nbgrader's formgrader"
+
+
+def import_nbgrader_manual_grades(gradebook: Gradebook, course: Course, assignment_id: str, db_path: Path, *,
+                                  course_id: str = NBGRADER_COURSE_ID) -> list[Any]:
+    """Every manual score a grader gave in the formgrader, as a task override in our gradebook (with the grader's
+    comment as part of the reason), so that the final score, the reports and every export carry it."""
+    from nbgrader.api import Gradebook as NbgraderGradebook
+
+    from grader.overrides import set_override
+
+    if not Path(db_path).is_file():
+        raise ExportError(f"{db_path} does not exist: give the nbgrader course's gradebook.db")
+    _check_nbgrader_file(Path(db_path), gradebook.path)
+    notebook = Path(course.assignment(assignment_id).notebook).stem
+    task_ids = {t.id for t in course.assignment(assignment_id).tasks}
+    graded = {s["student"] for s in gradebook.submissions(assignment_id)}
+    manual = []
+    with NbgraderGradebook(f"sqlite:///{db_path}", course_id=course_id) as nb:
+        for submission in nb.assignment_submissions(assignment_id):
+            student = submission.student.id
+            for grade in next((n.grades for n in submission.notebooks if n.name == notebook), []):
+                if grade.manual_score is None or grade.cell.name not in task_ids or student not in graded:
+                    continue
+                comments = [c.manual_comment for n in submission.notebooks for c in n.comments
+                            if c.cell.name == grade.cell.name and c.manual_comment]
+                manual.append((student, grade.cell.name, float(grade.manual_score),
+                               MANUAL_GRADE_REASON + (f": {comments[0]}" if comments else "")))
+    return [set_override(gradebook, course, assignment_id, student, kind="task", target=task, points=points,
+                         reason=reason) for student, task, points, reason in manual]
+
+
+def _submission_paths(gradebook: Gradebook, scores: ClassScores) -> list[Path | None]:
+    paths = {row["student"]: row["path"] for row in gradebook.submissions(scores.assignment_id)}
+    return [Path(paths[s.student]) if paths.get(s.student) else None for s in scores.students]
+
+
+def task_feedback(s: StudentScore) -> dict[str, str]:
+    """Per task, what the student should read: each test's verdict and our feedback, then overrides and lateness."""
+    out: dict[str, list[str]] = {}
+    for t in s.tests:
+        line = f"{'passed' if t.status == 'passed' else t.status}: {t.title} ({number(t.score)}/{number(t.max_score)})"
+        if t.feedback:
+            line += f"\n  {t.feedback}"
+        if t.overridden:
+            line += f"\n  points set by the instructor: {t.overridden}"
+        out.setdefault(t.task or "", []).append(line)
+    for o in s.overrides:
+        if o.kind == "task":
+            out.setdefault(o.target, []).append(o.describe())
+    if s.status == "failed":
+        for task in s.by_task:
+            out.setdefault(task, []).append(f"not graded: {s.reason}")
+    return {task: "\n".join(lines) for task, lines in out.items()}
+
+
+NBGRADER_FEEDBACK_CELL = "{task}-autograder"
+
+
+def autograded_notebook(course: Course, assignment_id: str, s: StudentScore, path: Path | None):
+    """The notebook the formgrader shows for one submission: the student's notebook (or the release, when the
+    submission was a .py file or unreadable), with each task's grade cell carrying our feedback as its output.
+
+    nbgrader's GetGrades (the formgrader's submission view) looks up a grade for every `grade` cell and a comment for
+    every `solution` cell by grade_id, so: the answer cell named like a task becomes that task's grade cell; a task
+    with no such cell gets a locked grade cell added at the end, named by the task id.
+    """
+    assignment = course.assignment(assignment_id)
+    release = course.root / "assignments" / assignment_id / Path(assignment.notebook).name
+    note = ""
+    notebook = None
+    if path is not None and path.suffix == ".ipynb" and path.is_file():
+        try:
+            notebook = nbformat.read(str(path), as_version=4)
+        except Exception as exc:  # the student's file: anything can be wrong with it
+            note = f"The submitted notebook could not be read ({type(exc).__name__}); shown: the release."
+    elif path is not None and path.suffix == ".ipynb":
+        note = f"The submitted notebook is no longer at {path}; shown: the release, with the autograder's feedback."
+    elif path is not None:
+        note = f"The submission was {path.name}, not a notebook; shown: the release, with the autograder's feedback."
+    if notebook is None:
+        notebook = nbformat.read(str(release), as_version=4)
+    feedback = task_feedback(s)
+    points = {t.id: float(t.points) for t in assignment.tasks}
+    answers = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(str(release), as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    present: set[str] = set()
+    seen: set[str] = set()
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        name = meta.get("grade_id")
+        if not isinstance(name, str) or name in seen:  # the formgrader would fail on it: show it as plain text
+            del cell.metadata["nbgrader"]
+            continue
+        seen.add(name)
+        # Only the release's answer cells are answers: a student cannot add cells to nbgrader's database.
+        meta["solution"] = name in answers
+        meta["grade"] = name in points and cell.cell_type == "code"
+        if meta["grade"]:
+            meta["points"] = points[meta["grade_id"]]
+            present.add(meta["grade_id"])
+        else:
+            meta.pop("points", None)
+    for task, top in points.items():
+        if task not in present:
+            cell = nbformat.v4.new_code_cell(f"# {task}: graded by the autograder (see its comment)")
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": task,
+                                         "points": top, "schema_version": 3}
+            notebook.cells.append(cell)
+    for cell in notebook.cells:  # our feedback, next to the task's answer, readable in the formgrader's page
+        task = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("grade") and feedback.get(task):
+            cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"[autograder] {task}:\n{feedback[task]}\n"))
+    if note:
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+    notebook.nbformat_minor = max(notebook.nbformat_minor, 5)  # cell ids exist from 4.5 on
+    for i, cell in enumerate(notebook.cells):
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(cell.get("id", ""))):
+            cell["id"] = f"cell-{i}"
+    return notebook
 
 
 def _split_name(name: str) -> tuple[str | None, str | None]:
@@ -471,7 +718,8 @@ def _check_nbgrader_file(db_path: Path, our_gradebook: Path) -> None:
 
 
 def export(gradebook: Gradebook, course: Course, assignment_id: str, fmt: str, out: Path | str, *,
-           canvas_map: Path | None = None, canvas_assignment_id: str | None = None) -> list[Path]:
+           canvas_map: Path | None = None, canvas_assignment_id: str | None = None,
+           nbgrader_course: Path | None = None, canvas_title: str | None = None) -> list[Path]:
     """Write one format: a CSV file (tasks, canvas), a folder of results.json (gradescope) or an nbgrader db."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -479,13 +727,14 @@ def export(gradebook: Gradebook, course: Course, assignment_id: str, fmt: str, o
     if fmt == "gradescope":
         return write_gradescope(gradebook, course, assignment_id, out)
     if fmt == "nbgrader":
-        write_nbgrader(gradebook, course, assignment_id, out, canvas_map=canvas_map)
-        return [out]
+        summary = write_nbgrader(gradebook, course, assignment_id, out, canvas_map=canvas_map,
+                                 nbgrader_course=nbgrader_course)
+        return [out, *summary.notebooks]
     if fmt == "tasks":
         text = tasks_csv(gradebook, course, assignment_id)
     else:
         text = canvas_csv(gradebook, course, assignment_id, canvas_map=canvas_map,
-                          canvas_assignment_id=canvas_assignment_id)
+                          canvas_assignment_id=canvas_assignment_id, canvas_title=canvas_title)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8", newline="")
     return [out]
@@ -507,6 +756,11 @@ def add_export_parser(sub) -> None:
                    help="roster CSV with header student,canvas_id,name: Canvas user ids and names (canvas, nbgrader)")
     p.add_argument("--canvas-assignment-id", default=None,
                    help="the Canvas assignment's id (from its URL), so the import updates that assignment")
+    p.add_argument("--canvas-column", default=None,
+                   help="canvas: the assignment's column name exactly as in Canvas's gradebook (or give its id)")
+    p.add_argument("--nbgrader-course", type=Path, default=None,
+                   help="nbgrader: the nbgrader course folder; writes autograded/<student>/<assignment>/ notebooks with "
+                        "our feedback, and per-task comments, for the formgrader's submission pages")
     p.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
     p.set_defaults(func=cmd_export)
 
@@ -520,15 +774,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.canvas_map is not None and not args.canvas_map.is_file():
         raise CommandError(f"{args.canvas_map} does not exist: give a roster CSV with header student,canvas_id,name")
     course = load_course(args.course)
+    if args.fmt == "canvas" and not (args.canvas_assignment_id or getattr(args, "canvas_column", None)):
+        # Canvas matches the column by id, else by exact title, and makes a new assignment for any other title.
+        raise CommandError(
+            "Canvas needs to know which assignment these grades are for: give --canvas-assignment-id ID or "
+            f"--canvas-column 'NAME' (exactly as in Canvas's gradebook). {CANVAS_HOW_TO}"
+        )
     try:
         with Gradebook(args.gradebook) as gb:
             written = export(gb, course, args.assignment, args.fmt, args.out, canvas_map=args.canvas_map,
-                             canvas_assignment_id=args.canvas_assignment_id)
+                             canvas_assignment_id=args.canvas_assignment_id,
+                             nbgrader_course=getattr(args, "nbgrader_course", None),
+                             canvas_title=getattr(args, "canvas_column", None))
             scores = class_scores(gb, course, args.assignment)
             unmapped = unmapped_students(gb, course, args.assignment, args.canvas_map) if args.canvas_map else []
     except (ExportError, GradebookError) as exc:
         raise CommandError(str(exc)) from None
     where = written[0] if len(written) == 1 else f"{len(written)} files under {args.out}"
+    if args.fmt == "nbgrader" and len(written) > 1:
+        where = f"{written[0]} and {len(written) - 1} autograded notebooks under {args.nbgrader_course}"
     n = len(scores.students)
     print(f"exported {n} student{'' if n == 1 else 's'} of {args.assignment} ({args.fmt}) to {where}")
     if scores.failed:

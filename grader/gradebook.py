@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS results (
     max_score   REAL NOT NULL,
     feedback    TEXT NOT NULL,
     seconds     REAL NOT NULL,
+    grader_error INTEGER NOT NULL DEFAULT 0,       -- 1: the grader itself failed on this test (never the feedback text)
     PRIMARY KEY (assignment, student, test),
     FOREIGN KEY (assignment, student) REFERENCES submissions (assignment, student) ON DELETE CASCADE
 );
@@ -69,6 +70,35 @@ CREATE TABLE IF NOT EXISTS figures (
     png         BLOB NOT NULL,
     PRIMARY KEY (assignment, student, name),
     FOREIGN KEY (assignment, student) REFERENCES submissions (assignment, student) ON DELETE CASCADE
+);
+-- Instructors' hand corrections. No foreign key on purpose: a regrade replaces the submission's rows, and an
+-- override must outlive that (grader/overrides.py flags it for review when what it overrode changed).
+CREATE TABLE IF NOT EXISTS overrides (
+    assignment      TEXT NOT NULL,
+    student         TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('test', 'task')),
+    target          TEXT NOT NULL,                 -- the test's name or the course.yaml task id
+    points          REAL NOT NULL,
+    reason          TEXT NOT NULL,
+    author          TEXT NOT NULL DEFAULT '',
+    created_at      REAL NOT NULL,
+    submission_hash TEXT NOT NULL DEFAULT '',      -- the submission it was given for
+    fingerprint     TEXT NOT NULL DEFAULT '',      -- the overridden test(s) at that time
+    PRIMARY KEY (assignment, student, kind, target)
+);
+-- When each submission was handed in and what the late policy made of it (grader/deadlines.py); kept apart from
+-- the grade so the raw score stays what the grader gave.
+CREATE TABLE IF NOT EXISTS lateness (
+    assignment   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    submitted_at REAL,                             -- unix time, NULL when nothing recorded it
+    time_source  TEXT NOT NULL DEFAULT '',         -- nbgrader timestamp.txt, Gradescope created_at, file time, ...
+    due          REAL NOT NULL,
+    seconds_late REAL NOT NULL,
+    days_late    INTEGER NOT NULL,
+    penalty      REAL NOT NULL,                    -- fraction of the earned score taken off, 0..1
+    policy       TEXT NOT NULL,
+    PRIMARY KEY (assignment, student)
 );
 """
 
@@ -88,6 +118,7 @@ class TestRecord:
     max_score: float
     feedback: str
     seconds: float = 0.0
+    grader_error: bool = False  # the grader itself failed: a stored flag, so feedback text cannot fake or hide it
 
 
 @dataclass
@@ -143,6 +174,9 @@ class Gradebook:
         try:
             for statement in _statements(SCHEMA):  # executescript would commit the open transaction first
                 self.db.execute(statement)
+            columns = {r["name"] for r in self.db.execute("PRAGMA table_info(results)")}
+            if "grader_error" not in columns:  # a gradebook written before the flag existed
+                self.db.execute("ALTER TABLE results ADD COLUMN grader_error INTEGER NOT NULL DEFAULT 0")
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -183,9 +217,9 @@ class Gradebook:
             )
             self.db.executemany(
                 "INSERT INTO results (assignment, student, test, task, title, visibility, status, score, max_score,"
-                " feedback, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " feedback, seconds, grader_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(s.assignment, s.student, t.test, t.task, t.title, t.visibility, t.status, t.score, t.max_score,
-                  t.feedback, t.seconds) for t in tests],
+                  t.feedback, t.seconds, int(bool(t.grader_error))) for t in tests],
             )
             self.db.executemany(
                 "INSERT INTO figures (assignment, student, name, test, png) VALUES (?, ?, ?, ?, ?)",
@@ -241,8 +275,86 @@ class Gradebook:
         ).fetchall()
         return [FigureRecord(r["name"], bytes(r["png"]), r["test"]) for r in rows]
 
+    # ------------------------------------------------------------------------------------------------ overrides
+    def set_override(self, override: OverrideRecord) -> None:
+        """Add or replace the override of (assignment, student, kind, target)."""
+        o = override
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO overrides (assignment, student, kind, target, points, reason, author,"
+                " created_at, submission_hash, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (o.assignment, o.student, o.kind, o.target, o.points, o.reason, o.author, o.created_at,
+                 o.submission_hash, o.fingerprint),
+            )
+
+    def remove_override(self, assignment: str, student: str, kind: str, target: str) -> bool:
+        with self._transaction():
+            cursor = self.db.execute(
+                "DELETE FROM overrides WHERE assignment = ? AND student = ? AND kind = ? AND target = ?",
+                (assignment, student, kind, target))
+        return cursor.rowcount > 0
+
+    def overrides(self, assignment: str | None = None, student: str | None = None) -> list[OverrideRecord]:
+        clauses, args = [], []
+        for column, value in (("assignment", assignment), ("student", student)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM overrides {where} ORDER BY assignment, student, kind, target", args)
+        return [OverrideRecord(**dict(r)) for r in rows.fetchall()]
+
+    # ------------------------------------------------------------------------------------------------ lateness
+    def set_lateness(self, assignment: str, student: str, lateness: Any) -> None:
+        """Record a `grader.deadlines.Lateness` for the submission (replacing the previous one)."""
+        x = lateness
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO lateness (assignment, student, submitted_at, time_source, due, seconds_late,"
+                " days_late, penalty, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (assignment, student, x.submitted_at, x.time_source, x.due, x.seconds_late, x.days_late, x.penalty,
+                 x.policy),
+            )
+
+    def lateness(self, assignment: str) -> dict[str, dict[str, Any]]:
+        """student -> their lateness row, for one assignment."""
+        rows = self.db.execute("SELECT * FROM lateness WHERE assignment = ?", (assignment,)).fetchall()
+        return {r["student"]: dict(r) for r in rows}
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+@dataclass
+class OverrideRecord:
+    """An instructor's points for one test or one task of one student's submission, with the reason."""
+
+    assignment: str
+    student: str
+    kind: str  # test | task
+    target: str
+    points: float
+    reason: str
+    created_at: float
+    author: str = ""
+    submission_hash: str = ""
+    fingerprint: str = ""
+
+
+class _Transaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error (the connection runs in autocommit mode)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, *rest) -> None:
+        self.db.execute("ROLLBACK" if kind else "COMMIT")
 
 
 def _statements(script: str) -> list[str]:
@@ -256,7 +368,7 @@ def records_from_report(report: dict[str, Any], *, submission_hash: str, grader_
     tests = [
         TestRecord(test=name, task=t.get("task"), title=t["title"], visibility=t["visibility"], status=t["status"],
                    score=float(t["points"]), max_score=float(t["max_points"]), feedback=t["feedback"],
-                   seconds=float(t.get("seconds", 0.0)))
+                   seconds=float(t.get("seconds", 0.0)), grader_error=bool(t.get("grader_error", False)))
         for name, t in report["tests"].items()
     ]
     submission = SubmissionRecord(

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from grader.course import Course
 from grader.gradebook import FigureRecord, Gradebook
-from grader.plugin import GRADER_ERROR_PREFIX
+from grader.safe_text import clean
 
 TEMPLATES = Path(__file__).with_name("templates")
 DPI = 80  # small images keep a page under ~300 KB
@@ -108,8 +108,9 @@ def common_mistakes(results: list[dict[str, Any]], top: int = TOP_MISTAKES) -> l
 
 
 def is_grader_error(result: dict[str, Any]) -> bool:
-    """Whether a test failed because of the grader, not the student (the gradebook keeps only the feedback)."""
-    return result["status"] == "error" and result["feedback"].startswith(GRADER_ERROR_PREFIX)
+    """Whether a test failed because of the grader, not the student: the gradebook's stored flag, never the feedback
+    text (a student's exception message can say anything)."""
+    return bool(result.get("grader_error"))
 
 
 # ----------------------------------------------------------------------------------------------- file names
@@ -265,6 +266,8 @@ def _assignment_title(course: Course | None, assignment_id: str) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+        # Every printed string loses control characters and terminal escapes (student text can carry them).
+        finalize=lambda value: clean(value) if isinstance(value, str) else value,
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["points"] = lambda v: f"{v:g}"
@@ -275,7 +278,7 @@ def _environment() -> jinja2.Environment:
 
 
 def student_page(env: jinja2.Environment, *, course: Course | None, submission: dict[str, Any],
-                 results: list[dict[str, Any]], figures: list[FigureRecord]) -> str:
+                 results: list[dict[str, Any]], figures: list[FigureRecord], adjustment: Any = None) -> str:
     """One student's page for one assignment."""
     assignment_id = submission["assignment"]
     tasks = _tasks(course, assignment_id, results)
@@ -300,7 +303,17 @@ def student_page(env: jinja2.Environment, *, course: Course | None, submission: 
         output_left_out=left_out,
         output_lines=len(submission["output"].splitlines()),
         generated=time.time(),
+        adjustment=adjustment,
     )
+
+
+def final_scores(gradebook: Gradebook, course: Course | None, assignment_id: str) -> dict[str, Any]:
+    """student -> their `grader.export.StudentScore` where overrides or lateness changed the grader's score."""
+    from grader.export import class_scores
+
+    if course is None or assignment_id not in _ids(course):
+        return {}
+    return {s.student: s for s in class_scores(gradebook, course, assignment_id).students if s.adjustments()}
 
 
 def class_page(env: jinja2.Environment, *, course: Course | None, assignment_id: str,
@@ -358,9 +371,11 @@ def write_reports(gradebook: Gradebook, course: Course | None, assignment_id: st
     paths = []
     progress = tqdm(submissions, desc=f"{assignment_id} pages", unit="student",
                     disable=True if len(submissions) < PROGRESS_MIN_STUDENTS else None)
+    adjusted = final_scores(gradebook, course, assignment_id)
     for s in progress:
         html = student_page(env, course=course, submission=s, results=by_student[s["student"]],
-                            figures=gradebook.figures(assignment_id, s["student"]))
+                            figures=gradebook.figures(assignment_id, s["student"]),
+                            adjustment=adjusted.get(s["student"]))
         path = folder / page_name(s["student"])
         path.write_text(html, encoding="utf-8")
         paths.append(path)

@@ -21,16 +21,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pytest
 
 from grader.sandbox import Limits, Sandbox, StudentCodeFailure, Worker
+from grader.shortcuts import Findings, Rule, find_shortcuts, rules_of, runtime_feedback, static_feedback
 from grader.submission import Program, assemble
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed")
@@ -82,6 +87,11 @@ class GradingOptions:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     visibility: str = "all"  # "public" runs only public tests (grader check)
     tasks: frozenset[str] | None = None  # only the tests of these tasks (the quality gate's mutants); None: all
+    forbidden: Mapping[str, Rule] | None = None  # calls each task may not make; None: course.yaml's, found above notebook
+
+
+class ShortcutUsed(Exception):
+    """The task's code uses a call its rule forbids (seen in the code before the test ran): the test fails."""
 
 
 class SubmissionSession:
@@ -91,10 +101,21 @@ class SubmissionSession:
     worker with the submission loaded again, so the remaining tests still run.
     """
 
-    def __init__(self, options: GradingOptions, sandbox: Sandbox, needed_names: frozenset[str]) -> None:
+    def __init__(self, options: GradingOptions, sandbox: Sandbox, needed_names: frozenset[str],
+                 rules: Mapping[str, Rule] | None = None) -> None:
         self.options = options
         self.sandbox = sandbox
-        self.program: Program = assemble(options.notebook, options.submission, needed_names)
+        program = assemble(options.notebook, options.submission, needed_names)
+        self.assembly_problems = program.problems
+        self.rules: Mapping[str, Rule] = rules or {}
+        self.shortcuts: Findings = find_shortcuts(options.notebook, options.submission, self.rules)
+        # Unresolvable dynamic calls go where the instructor looks (the report's and gradebook's problems); they
+        # cost no points: the run-time evidence still judges what those calls did.
+        flags = tuple(d.problem(self.rules[task]) for task, found in self.shortcuts.dynamic.items() for d in found)
+        self.program: Program = replace(program, problems=program.problems + flags)
+        self.hidden_now = False  # whether the test now running is hidden (its calls' printed output is withheld)
+        self.watch: tuple[str, ...] = ()  # the current test's forbidden calls, watched in the worker
+        self.used: set[str] = set()       # which of them the student's code dispatched during the current test
         self._worker: Worker | None = None
         self.load_errors: list[dict] = []
         self.load_failure: StudentCodeFailure | None = None
@@ -121,15 +142,23 @@ class SubmissionSession:
 
     def _request(self, msg: dict, timeout: float | None) -> Any:
         worker = self._ensure_worker()
+        if self.watch and msg.get("op") in ("call", "run"):
+            msg = {**msg, "watch": list(self.watch)}
+        worker.used.clear()
+        start = worker.output_size()
         try:
             return worker.request(msg, timeout)
         except StudentCodeFailure as exc:
             if worker.status is not None:  # the worker is gone: keep what it printed, start afresh next time
                 self.outputs.append(worker.output())
                 self._worker = None
-            if exc.kind == "missing" and self.program.problems:
-                raise StudentCodeFailure(f"{exc} ({self.program.problems[0]})", kind="missing") from None
+            if exc.kind == "missing" and self.assembly_problems:
+                raise StudentCodeFailure(f"{exc} ({self.assembly_problems[0]})", kind="missing") from None
             raise
+        finally:
+            self.used |= worker.used
+            if self.hidden_now:  # what a hidden test's call printed could show its inputs: not on the student's page
+                worker.hide_output_since(start)
 
     def call(self, name: str, *args: Any, convert: str = "torch", timeout: float | None = None, **kwargs: Any) -> Any:
         """The student's `name(*args, **kwargs)`; arrays arrive as float64 tensors unless convert="numpy"."""
@@ -172,6 +201,7 @@ class GradingPlugin:
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
         self.figures: list[dict] = []  # {"name", "png", "test"}: figures grader tests drew for the report
+        self.rules: Mapping[str, Rule] = _forbidden_calls(options)
 
     # ------------------------------------------------------------------------------------------- fixtures
     @pytest.fixture
@@ -181,7 +211,7 @@ class GradingPlugin:
             if self.sandbox is None:
                 self.sandbox = Sandbox(device=self.options.device)
             needed = frozenset(getattr(request.module, "SUBMISSION_NAMES", ()))
-            self.session = SubmissionSession(self.options, self.sandbox, needed)
+            self.session = SubmissionSession(self.options, self.sandbox, needed, self.rules)
         return self.session
 
     @pytest.fixture
@@ -236,6 +266,39 @@ class GradingPlugin:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
+    def _rule(self, item: pytest.Item) -> Rule | None:
+        marker = item.get_closest_marker("task")
+        return self.rules.get(marker.args[0]) if marker and marker.args else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> None:
+        """A task whose code already shows a forbidden call is not run (a training run would be wasted)."""
+        rule = self._rule(pyfuncitem)
+        if rule is not None and self.session is not None and rule.task in self.session.shortcuts.uses:
+            raise ShortcutUsed(static_feedback(self.session.shortcuts.uses[rule.task][0], rule))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        rule = self._rule(item)
+        if rule is not None and self.session is not None:
+            self.session.watch, self.session.used = rule.calls, set()
+        if self.session is not None:
+            self.session.hidden_now = item.get_closest_marker("hidden") is not None
+        try:
+            yield
+        finally:
+            if self.session is not None:
+                self.session.watch = ()
+
+    def _shortcut_feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str | None:
+        rule = self._rule(item)
+        if rule is None or call.when != "call" or self.session is None:
+            return None
+        if call.excinfo is not None and isinstance(call.excinfo.value, ShortcutUsed):
+            return str(call.excinfo.value)
+        used = self.session.used & set(rule.calls)
+        return runtime_feedback(used, rule) if used else None
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
@@ -246,7 +309,11 @@ class GradingPlugin:
             return
         rubric = Rubric.of(item)
         doc = (item.function.__doc__ or "").strip().splitlines() if hasattr(item, "function") else []
-        status, feedback, grader_error = _verdict(call.excinfo, rubric.hidden)
+        shortcut = self._shortcut_feedback(item, call)
+        if shortcut is not None:  # whatever the values: the points are for writing it, not for calling it
+            status, feedback, grader_error = "failed", shortcut, False
+        else:
+            status, feedback, grader_error = _verdict(call.excinfo, rubric.hidden)
         self.results[item.nodeid] = TestResult(
             name=item.name,
             title=doc[0] if doc else item.name.removeprefix("test_").replace("_", " "),
@@ -268,21 +335,47 @@ class GradingPlugin:
 
 
 def _verdict(excinfo: pytest.ExceptionInfo | None, hidden: bool) -> tuple[str, str, bool]:
-    """(status, feedback for the student, whether the grader itself failed)."""
+    """(status, feedback for the student, whether the grader itself failed).
+
+    A hidden test's feedback names the mistake but never shows its inputs or expected values: a Mismatch gives its
+    hidden_message, and numbers and arrays in any other message (an assertion's, or the student's own exception,
+    which could print the inputs it was called with) are blanked.
+    """
     if excinfo is None:
         return "passed", "", False
     exc = excinfo.value
     if isinstance(exc, StudentCodeFailure):
-        return exc.status, str(exc), False
+        message = str(exc)
+        if hidden and exc.kind in ("exception", "protocol", "unsupported", "too_large"):
+            message = hide_values(message)
+        return exc.status, message, False
     if isinstance(exc, AssertionError):
+        if hidden and getattr(exc, "hidden_message", None):
+            return "failed", exc.hidden_message, False
         # Keep the teaching message; drop pytest's re-evaluated expression, which could show hidden expected values.
         message = str(exc).split("\nassert ")[0].strip()
         if not message or message.startswith("assert "):
             message = "the result is not what this test expects" + ("" if hidden else f": {str(exc)[:300]}")
-        return "failed", message, False
+        return "failed", hide_values(message) if hidden else message, False
     if isinstance(exc, pytest.skip.Exception):
         return "failed", f"skipped: {exc}", False
     return "error", f"{GRADER_ERROR_PREFIX} on this test ({type(exc).__name__}: {str(exc)[:300]}); tell your instructor", True
+
+
+_VALUES = re.compile(
+    r"tensor\((?:[^()]|\([^()]*\))*\)|array\((?:[^()]|\([^()]*\))*\)"   # tensor(...), array(...)
+    r"|\[[^\[\]]*\d[^\[\]]*\]"                                          # [1.5, 2.0] (innermost brackets)
+    r"|[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+"     # 1.5, .5, 2e-3
+    r"|(?<![\w.])[-+]?\d{3,}(?![\w.])"                                     # 1234 (short counts stay)
+)
+
+
+def hide_values(message: str) -> str:
+    """`message` with the numbers and arrays in it replaced by '…' (hidden tests' feedback)."""
+    previous = None
+    while previous != message:  # nested brackets collapse from the inside out
+        previous, message = message, _VALUES.sub("…", message)
+    return message
 
 
 # ----------------------------------------------------------------------------------------------- pytest entry points
@@ -326,7 +419,29 @@ def _options_from_cli(config: pytest.Config, submission: Path) -> GradingOptions
         device=config.getoption("--grader-device"),
         limits=limits_for(course, assignment_id),
         secret=os.environb.get(b"GRADER_SECRET") or secrets.token_bytes(16),
+        forbidden=rules_of(assignment),
     )
+
+
+def _forbidden_calls(options: GradingOptions) -> Mapping[str, Rule]:
+    """The options' rules, or those of the course.yaml above the instructor's notebook."""
+    if options.forbidden is not None:
+        return options.forbidden
+    from grader.course import CourseConfigError, find_course_file
+
+    try:
+        path = find_course_file(Path(options.notebook).parent)
+        return _course_rules(path, path.stat().st_mtime_ns, options.assignment)
+    except (CourseConfigError, KeyError, OSError):  # a notebook outside a course (an experiment): no rules
+        return {}
+
+
+@lru_cache(maxsize=16)
+def _course_rules(path: Path, mtime_ns: int, assignment_id: str) -> Mapping[str, Rule]:
+    """Read once per version of course.yaml: a class run grades hundreds of submissions against the same rules."""
+    from grader.course import load_course
+
+    return MappingProxyType(rules_of(load_course(path).assignment(assignment_id)))
 
 
 def limits_for(course, assignment_id: str) -> Limits:

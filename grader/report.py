@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from grader.engine import GradeReport
+from grader.safe_text import clean
 
 MARK = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "crashed": "☠"}
 
@@ -13,7 +14,11 @@ def _points(value: float) -> str:
 
 
 def table(report: GradeReport) -> str:
-    """A plain-text table of every test, for instructors."""
+    """A plain-text table of every test, for instructors (student text cleaned of terminal escapes)."""
+    return clean(_table(report))
+
+
+def _table(report: GradeReport) -> str:
     lines = [f"{report.assignment} · student {report.student} · score {_points(report.score)}/{_points(report.max_score)}"]
     warning = report.isolation.get("warning")
     if warning:
@@ -35,6 +40,10 @@ def table(report: GradeReport) -> str:
 
 def student_view(report: GradeReport) -> str:
     """What a student sees from `grader check`: public tests, what went wrong, what to try."""
+    return clean(_student_view(report))
+
+
+def _student_view(report: GradeReport) -> str:
     passed = sum(t.status == "passed" for t in report.tests)
     lines = [f"{passed} of {len(report.tests)} public checks pass ({_points(report.score)}/{_points(report.max_score)} points)."]
     for problem in report.problems:

@@ -6,14 +6,21 @@ no solutions, references, graders or gradebook), no writable folder but each wor
 server imports numpy and torch once, so a submission does not pay for that import. `Sandbox.spawn` forks a fresh
 `Worker` per submission, which locks itself down (see worker.py) before it reads any student code.
 
-Where bubblewrap or seccomp is missing, grading still runs with resource limits only, and `Sandbox.warning` says so
-loudly; `Sandbox(require_isolation=True)` refuses instead.
+Student code never runs as the host's root. When the grader runs as root (Docker images, CI runners, Gradescope's
+containers), bubblewrap and the fork server are started as an unprivileged host account (`grader-worker`, which
+`make setup` creates, else `nobody`; `GRADER_WORKER_UID` overrides), so that uid 0 inside the namespaces is that
+account outside: host files, `/proc/sys` and device nodes refuse it as they refuse any user, and RLIMIT_NPROC binds.
+Inside, `/dev` is a read-only tmpfs holding only null, zero, random and urandom (and the GPU's nodes for `cuda`).
+
+Where bubblewrap or seccomp is missing, or no unprivileged account can be had, grading still runs with resource limits
+only, and `Sandbox.warning` says so loudly; `Sandbox(require_isolation=True)` refuses instead.
 """
 from __future__ import annotations
 
 import array
 import importlib.util
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -31,10 +38,22 @@ from pathlib import Path
 from typing import Any
 
 from grader import channel
+from grader.cgroups import WorkerCgroup, child_by_namespace_pid, python_descendant
 
 WORKER_FILES = ("worker.py", "channel.py")
 WORKER_DIR_IN_SANDBOX = "/opt/grader-worker"
 STARTUP_SECONDS = 120.0  # a cold torch import on a busy 2-core machine can take tens of seconds
+WORKER_USER = "grader-worker"
+NOBODY_UID = 65534
+# What the trusted side waits for a fork-server command (spawn, reap), which runs no student code.
+COMMAND_SECONDS = 30.0
+# The zygote kills a worker this long after its submission budget is spent, whatever the trusted side is doing.
+WATCHDOG_GRACE_SECONDS = 5.0
+DEVICE_NODES = ("null", "zero", "random", "urandom")
+HIDDEN_OUTPUT_NOTE = b"\n[printed during a hidden test: not shown]\n"
+# A worker's cgroup: its memory limit plus this, for the pages of the preloaded numpy and torch it copies on write.
+CGROUP_SLACK_MB = 512
+CGROUP_MAX_TASKS = 264  # the worker's RLIMIT_NPROC (256) and a few for the runtime
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,62 @@ class WorkerCrashed(StudentCodeFailure):
     status = "crashed"
 
 
+@dataclass(frozen=True)
+class WorkerAccount:
+    """The unprivileged host account the sandbox runs as when the grader itself runs as root."""
+
+    uid: int
+    gid: int
+    name: str
+
+
+@lru_cache(maxsize=1)
+def worker_account() -> WorkerAccount | None:
+    """The account to drop to, or None when the grader is not root (it then runs the sandbox as itself)."""
+    if os.geteuid() != 0:
+        return None
+    override = os.environ.get("GRADER_WORKER_UID")
+    if override:
+        uid = int(override)
+        if uid == 0:
+            raise SandboxError("GRADER_WORKER_UID=0 would run student code as root; choose an unprivileged uid")
+        try:
+            entry = pwd.getpwuid(uid)
+            return WorkerAccount(uid, entry.pw_gid, entry.pw_name)
+        except KeyError:
+            return WorkerAccount(uid, uid, f"uid {uid}")
+    for name in (WORKER_USER, "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_uid != 0:
+            return WorkerAccount(entry.pw_uid, entry.pw_gid, name)
+    return WorkerAccount(NOBODY_UID, NOBODY_UID, f"uid {NOBODY_UID}")
+
+
+def _as_worker_account() -> dict[str, Any]:
+    """subprocess.Popen arguments that start a child as the worker account (nothing when not root)."""
+    account = worker_account()
+    if account is None:
+        return {}
+    return {"user": account.uid, "group": account.gid, "extra_groups": []}
+
+
+@lru_cache(maxsize=1)
+def can_drop_root() -> bool:
+    """Without namespaces, as root: can a child started as the worker account run this Python? (The installation
+    must be readable by it, which a Python under a private /root is not.) Always True when not root."""
+    if worker_account() is None:
+        return True
+    try:
+        probe = subprocess.run([sys.executable, "-I", "-c", "import os, numpy; print(os.getuid())"],
+                               capture_output=True, timeout=60, cwd="/", **_as_worker_account())
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0 and probe.stdout.strip() != b"0"
+
+
 @lru_cache(maxsize=1)
 def bubblewrap_works() -> bool:
     """True when bwrap exists and can create the namespaces we use on this machine."""
@@ -80,31 +155,64 @@ def bubblewrap_works() -> bool:
         return False
     try:
         probe = subprocess.run(
-            [bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--", "/bin/true"],
-            capture_output=True,
-            timeout=20,
+            [bwrap, *_user_namespace_args(), "--unshare-pid", "--unshare-net", "--unshare-ipc", "--ro-bind", "/", "/",
+             "--tmpfs", "/dev", "--dev-bind", "/dev/null", "/dev/null", "--", "/bin/true"],
+            capture_output=True, timeout=20, cwd="/",
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, subprocess.SubprocessError):
         return False
     return probe.returncode == 0
+
+
+def _user_namespace_args() -> list[str]:
+    """As root, bubblewrap needs no user namespace (the zygote drops to the worker account itself, which keeps the
+    Python installation reachable under a private /root); as anyone else it needs one to create the others."""
+    return [] if os.geteuid() == 0 else ["--unshare-user"]
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = Path(path).parts[1:-1]
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine cannot grade on: the instructor's error, never the students' (who would all get 0)."""
+    if device not in ("cpu", "cuda"):
+        raise SandboxError(f"unknown device {device!r}: use cpu or cuda")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SandboxError(
+                "--device cuda (or `device: cuda` in course.yaml) was asked for, but this machine has no usable CUDA "
+                f"(torch {torch.__version__}: torch.cuda.is_available() is False). Grade with --device cpu, set "
+                "`device: auto` in course.yaml, or run on a machine with a GPU and a CUDA build of torch."
+            )
 
 
 class Sandbox:
     """A fork server for sandboxed workers. Use as a context manager, or call close()."""
 
     def __init__(self, *, device: str = "cpu", require_isolation: bool = False, use_namespaces: bool | None = None) -> None:
+        check_device(device)
         self.device = device
         self.namespaces = bubblewrap_works() if use_namespaces is None else use_namespaces
         if use_namespaces and not bubblewrap_works():
             raise SandboxError("namespaces were requested but bubblewrap (bwrap) is not usable here")
         self._lock = threading.Lock()
+        self.account = worker_account()
+        self.dropped_root = self.account is None or (not self.namespaces and can_drop_root())
         self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
         weakref.finalize(self, shutil.rmtree, self._dir, True)  # also when close() is never called
         for name in WORKER_FILES:
             shutil.copy(Path(__file__).with_name(name), self._dir / name)
+        self._dir.chmod(0o755)  # readable by the worker account; the files are copies, so writable by root only
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
+        self._active: Worker | None = None
+        self._zygote_pid: int | None = None
         self.seccomp = False
+        self.cgroups = False  # set once a worker has been put in its own cgroup
         self._start()
         if require_isolation and self.warning:
             self.close()
@@ -112,12 +220,14 @@ class Sandbox:
 
     # --------------------------------------------------------------------------------------------- lifecycle
     def _start(self) -> None:
+        self._zygote_pid = None
         ours, theirs = socket.socketpair()
         argv = self._argv(theirs.fileno())
         env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+        drop = _as_worker_account() if self.account is not None and not self.namespaces and self.dropped_root else {}
         self._proc = subprocess.Popen(
             argv, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/", start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/", start_new_session=True, **drop,
         )
         theirs.close()
         ours.settimeout(STARTUP_SECONDS)
@@ -130,6 +240,8 @@ class Sandbox:
         ours.settimeout(None)
         self._control = ours
         self.seccomp = bool(hello.get("seccomp"))
+        if self.namespaces and self.account is not None:
+            self.dropped_root = hello.get("uid") == self.account.uid
         self.torch_version = hello.get("torch")
 
     def _argv(self, fd: int) -> list[str]:
@@ -137,31 +249,52 @@ class Sandbox:
         if not self.namespaces:
             return worker + [str(self._dir / "worker.py"), str(fd)]
         args = [
-            shutil.which("bwrap"), "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            shutil.which("bwrap"), *_user_namespace_args(), "--unshare-pid", "--unshare-net", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            # Kept inside the new user namespace only, so each worker can mount its own scratch tmpfs; workers drop it.
-            "--cap-add", "CAP_SYS_ADMIN",
             "--ro-bind", "/usr", "/usr",
         ]
         for path in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
             args += ["--ro-bind-try", path, path]
-        for path in _python_paths():
+        python = _python_paths()
+        # The folders bubblewrap creates above the Python installation are its own: make them traversable.
+        for parent in sorted({a for p in python for a in _ancestors(p)}):
+            if not any(parent == p or parent.startswith(p + os.sep) for p in python) and not parent.startswith("/usr"):
+                args += ["--perms", "0755", "--dir", parent]
+        for path in python:
             args += ["--ro-bind", path, path]
-        for path in _project_paths_inside(_python_paths()):
+        for path in _project_paths_inside(python):
             args += ["--tmpfs", path]  # a non-editable install of the course would otherwise be readable
+        # /dev: a tmpfs with only harmless nodes, read-only once built (bubblewrap's --dev would add tty, pts, ...).
+        args += ["--tmpfs", "/dev"]
+        for node in DEVICE_NODES:
+            args += ["--dev-bind", f"/dev/{node}", f"/dev/{node}"]
         if self.device == "cuda":
             for dev in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(dev), str(dev)]
             args += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/usr/local/nvidia", "/usr/local/nvidia"]
+        args += ["--symlink", "/proc/self/fd", "/dev/fd"]
+        for i, name in enumerate(("stdin", "stdout", "stderr")):
+            args += ["--symlink", f"/proc/self/fd/{i}", f"/dev/{name}"]
+        # Scratch and /dev/shm: each worker mounts its own over these; where it cannot, these shared ones are used
+        # and the zygote empties them between workers.
+        size = str(64 * 1024 * 1024)
+        args += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm", "--perms", "1777", "--size", size, "--tmpfs", "/scratch"]
         args += [
             "--ro-bind", str(self._dir), WORKER_DIR_IN_SANDBOX,
-            "--proc", "/proc", "--dev", "/dev", "--dir", "/scratch", "--remount-ro", "/", "--chdir", "/",
+            "--proc", "/proc", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
         ]
-        return args + ["--"] + worker + [f"{WORKER_DIR_IN_SANDBOX}/worker.py", str(fd)]
+        drop = [str(self.account.uid), str(self.account.gid)] if self.account is not None else []
+        return args + ["--"] + worker + [f"{WORKER_DIR_IN_SANDBOX}/worker.py", str(fd), *drop]
 
     @property
     def warning(self) -> str | None:
         missing = []
+        if not self.dropped_root:
+            missing.append(
+                f"an unprivileged account (the grader runs as root and cannot switch to {self.account.name}: "
+                "student code would run as the host's root; create the account with `make setup`, or set "
+                "GRADER_WORKER_UID)"
+            )
         if not self.namespaces:
             missing.append("namespaces (install bubblewrap: apt-get install bubblewrap)")
         if not self.seccomp:
@@ -176,6 +309,18 @@ class Sandbox:
     @property
     def isolation(self) -> dict[str, Any]:
         return {"namespaces": self.namespaces, "seccomp": self.seccomp, "warning": self.warning}
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """More than `isolation` (whose keys reports and tests rely on): who the code runs as, cgroups."""
+        return {**self.isolation, "runs_as_uid": self.runs_as, "cgroups": self.cgroups}
+
+    @property
+    def runs_as(self) -> int:
+        """The host uid student code runs as."""
+        if self.account is not None and self.dropped_root:
+            return self.account.uid
+        return os.geteuid()
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -206,29 +351,54 @@ class Sandbox:
             if not self.alive():
                 self._start()
             frame = channel.encode(msg)
-            if fds:
-                self._control.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-            else:
-                self._control.sendall(frame)
-            self._control.settimeout(30)
             try:
-                return channel.recv(self._control)
-            except (EOFError, OSError) as exc:
+                if fds:
+                    self._control.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+                else:
+                    self._control.sendall(frame)
+                return channel.recv(self._control, deadline=time.monotonic() + COMMAND_SECONDS)
+            except (EOFError, OSError, channel.ChannelError) as exc:
                 self._proc.kill()
                 raise SandboxError(f"the fork server stopped answering: {exc}") from None
             finally:
                 self._control.settimeout(None)
 
     def spawn(self, limits: Limits) -> Worker:
-        """A fresh locked-down worker with its own scratch folder, for one submission."""
+        """A fresh locked-down worker with its own scratch folder, for one submission.
+
+        A fork server serves one student at a time: a worker still open from an earlier submission is stopped first,
+        so that no two students' code ever runs side by side in one PID namespace.
+        """
+        if self._active is not None:
+            self._active.close()
         ours, theirs = socket.socketpair()
         log = tempfile.TemporaryFile(prefix="grader-output-")
-        payload = {**asdict(limits), "device": self.device}
+        payload = {**asdict(limits), "device": self.device, "watchdog_seconds": limits.submission_seconds + WATCHDOG_GRACE_SECONDS}
         reply = self._command({"op": "spawn", "limits": payload, "isolated": self.namespaces}, [theirs.fileno(), log.fileno()])
         theirs.close()
         worker = Worker(self, reply["pid"], ours, log, limits)
+        self._active = worker
+        worker.cgroup = self._cgroup_for(reply["pid"], limits)  # before the worker hears of any student code
         worker.handshake()
         return worker
+
+    def _cgroup_for(self, pid: int, limits: Limits) -> WorkerCgroup | None:
+        """A cgroup bounding the worker's memory (its limit, its scratch and /dev/shm, and slack for the copied
+        pages of the preloaded libraries) and its tasks; None where cgroups are not available (rlimits still bind)."""
+        if os.geteuid() != 0 or self._proc is None:
+            return None
+        zygote = self._zygote_pid or python_descendant(self._proc.pid)
+        self._zygote_pid = zygote
+        host = child_by_namespace_pid(zygote, pid) if zygote else None
+        if host is None:
+            return None
+        memory = (limits.memory_mb + 2 * limits.file_mb + 64 + CGROUP_SLACK_MB) * 1024 * 1024
+        group = WorkerCgroup.create(f"{os.getpid()}-{host}", memory_bytes=memory, max_tasks=CGROUP_MAX_TASKS)
+        if group is not None and not group.add(host):
+            group.remove()
+            group = None
+        self.cgroups = group is not None
+        return group
 
     def reap(self, pid: int) -> dict:
         return self._command({"op": "reap", "pid": pid})
@@ -246,11 +416,13 @@ class Worker:
         self.deadline = time.monotonic() + limits.submission_seconds
         self.status: dict | None = None
         self.report: dict = {}
+        self.used: set[str] = set()  # watched library functions the student's code called (see worker.Server)
+        self.cgroup: WorkerCgroup | None = None
+        self.hidden_output: list[tuple[int, int]] = []  # byte ranges of the log printed during hidden tests
 
     def handshake(self) -> None:
-        self.sock.settimeout(30)
         try:
-            self.report = channel.recv(self.sock)
+            self.report = channel.recv(self.sock, deadline=time.monotonic() + COMMAND_SECONDS)
         except (EOFError, OSError, channel.ChannelError):
             status = self.close()
             raise SandboxError(f"a worker could not lock itself down ({describe_exit(status, self.limits)}): {self.output()}") from None
@@ -270,9 +442,11 @@ class Worker:
         except channel.ChannelError as exc:  # the grader's own arguments: a grader bug, not the student's
             raise TypeError(f"grader bug: cannot send the request to the worker ({exc})") from None
         try:
+            # One deadline for the whole reply: a worker that drips a byte at a time cannot stretch it.
+            deadline = time.monotonic() + budget
             self.sock.settimeout(budget)
             self.sock.sendall(frame)
-            reply = channel.recv(self.sock)
+            reply = channel.recv(self.sock, deadline=deadline)
         except (socket.timeout, TimeoutError):
             self.close()
             # Worded from the limits, not the time left, so that a regrade gives the same feedback.
@@ -291,18 +465,41 @@ class Worker:
         if type(reply) is not dict or reply.get("id") != msg["id"]:
             self.close()
             raise StudentCodeFailure("the worker sent a reply that does not answer the request", kind="protocol")
+        used = reply.get("used")
+        if type(used) is list:
+            self.used.update(u for u in used if type(u) is str)
         if "error" in reply:
             error = reply["error"] if type(reply["error"]) is dict else {"kind": "protocol", "message": str(reply["error"])}
             raise StudentCodeFailure(format_error(error), kind=str(error.get("kind")), details=error)
         return reply.get("value")
 
+    def output_size(self) -> int:
+        try:
+            return os.fstat(self.log.fileno()).st_size
+        except (OSError, ValueError):
+            return 0
+
+    def hide_output_since(self, start: int) -> None:
+        """Withhold what was printed from byte `start` until now (a hidden test's call) from `output()`."""
+        end = self.output_size()
+        if end > start:
+            self.hidden_output.append((start, end))
+
     def output(self) -> str:
-        """What the student's code printed, capped at the output limit."""
+        """What the student's code printed, capped at the output limit, without what hidden tests' calls printed."""
         try:
             self.log.seek(0)
-            data = self.log.read(self.limits.output_kb * 1024 + 1)
+            data = self.log.read(self.limits.output_kb * 1024 + 1 + sum(e - s for s, e in self.hidden_output))
         except (OSError, ValueError):
             return ""
+        if self.hidden_output:
+            kept, position = [], 0
+            for start, end in sorted(self.hidden_output):
+                kept.append(data[position:start])
+                if start < len(data):
+                    kept.append(HIDDEN_OUTPUT_NOTE)
+                position = max(position, end)
+            data = b"".join(kept) + data[position:]
         text = data[: self.limits.output_kb * 1024].decode(errors="replace")
         if len(data) > self.limits.output_kb * 1024:
             text += f"\n[output truncated at {self.limits.output_kb} KB]"
@@ -310,12 +507,19 @@ class Worker:
 
     def close(self) -> dict:
         """Stop the worker (and any threads it left behind) and return how it ended."""
+        if self.sandbox._active is self:
+            self.sandbox._active = None
         if self.status is None:
             self.sock.close()
             try:
                 self.status = self.sandbox.reap(self.pid)
             except SandboxError as exc:
                 self.status = {"unknown": True, "error": str(exc)}
+            if self.cgroup is not None:
+                if self.cgroup.out_of_memory():
+                    self.status["out_of_memory"] = True
+                self.cgroup.remove()
+                self.cgroup = None
         return self.status
 
 
@@ -339,6 +543,8 @@ def describe_exit(status: dict | None, limits: Limits) -> str:
     cpu = status.get("cpu_seconds", 0.0)
     if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu >= limits.cpu_seconds - 0.5:
         return f"it used more than the {limits.cpu_seconds} s CPU-time limit"
+    if status.get("out_of_memory"):
+        return f"it used more than the {limits.memory_mb} MB memory limit"
     if sig == signal.SIGSEGV:
         return "segmentation fault (SIGSEGV), e.g. from ctypes or a native extension"
     if sig == signal.SIGKILL:

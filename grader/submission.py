@@ -66,17 +66,62 @@ def _is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def _read_student(path: Path, problems: list[str]) -> tuple[dict[str, str] | None, str | None]:
+NOTEBOOK_CHOICE = "which notebook was graded: "  # the start of every problem about choosing among several files
+
+
+def choose_file(folder: Path, instructor: Path) -> tuple[Path | None, str | None]:
+    """The file of `folder` to grade, and a problem to record when the choice was not clear-cut.
+
+    In order: the release's own file name; else the notebook holding the most of the release's answer cells (by
+    grade_id), the most recently saved on a tie; else a lone .py file. A blank `Untitled.ipynb` beside the real
+    work is never chosen over it.
+    """
+    candidates = [p for p in sorted(folder.rglob("*.ipynb")) + sorted(folder.rglob("*.py"))
+                  if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")]
+    if not candidates:
+        return None, f"{NOTEBOOK_CHOICE}none: the folder {folder.name} holds no .ipynb or .py file"
+    if len(candidates) == 1:
+        return candidates[0], None
+    named = [p for p in candidates if p.name == instructor.name]
+    if len(named) == 1:
+        return named[0], None
+    wanted = set(solution_cell_ids(nbformat.read(str(instructor), as_version=4)))
+
+    def answers(p: Path) -> int:
+        if p.suffix != ".ipynb":
+            return 0
+        try:
+            return len(wanted & set(solution_cell_ids(nbformat.read(str(p), as_version=4))))
+        except Exception:
+            return 0
+
+    scored = sorted(candidates, key=lambda p: (answers(p), p.stat().st_mtime), reverse=True)
+    best = scored[0]
+    names = ", ".join(p.name for p in candidates)
+    if answers(best) == 0:
+        py = [p for p in candidates if p.suffix == ".py"]
+        best = py[0] if len(py) == 1 else best
+        return best, f"{NOTEBOOK_CHOICE}{best.name} (none of {names} holds this assignment's answer cells; check it)"
+    rivals = [p for p in scored[1:] if answers(p) == answers(best)]
+    if rivals:
+        return best, (f"{NOTEBOOK_CHOICE}{best.name}, the most recently saved of {len(rivals) + 1} notebooks with "
+                      f"the assignment's answer cells ({names}); check that it is the one meant")
+    return best, None
+
+
+def _read_student(path: Path, problems: list[str], instructor: Path | None = None) -> tuple[dict[str, str] | None, str | None]:
     """(solution sources by grade_id, or None) and (plain source for .py or id-less notebooks, or None)."""
     if path.is_dir():
-        candidates = sorted(path.rglob("*.ipynb")) + sorted(path.rglob("*.py"))
-        candidates = [p for p in candidates if ".ipynb_checkpoints" not in p.parts]
-        if not candidates:
-            problems.append(f"the folder {path.name} holds no .ipynb or .py file to grade")
+        if instructor is None:
+            chosen = next(iter(sorted(path.rglob("*.ipynb")) + sorted(path.rglob("*.py"))), None)
+            problem = None if chosen else f"{NOTEBOOK_CHOICE}none: the folder {path.name} holds no .ipynb or .py file"
+        else:
+            chosen, problem = choose_file(path, instructor)
+        if problem:
+            problems.append(problem)
+        if chosen is None:
             return None, None
-        if len(candidates) > 1:
-            problems.append(f"the folder holds several files; graded {candidates[0].name}")
-        path = candidates[0]
+        path = chosen
     if path.suffix == ".py":
         try:
             return None, path.read_text(encoding="utf-8", errors="replace")
@@ -107,7 +152,7 @@ def _read_student(path: Path, problems: list[str]) -> tuple[dict[str, str] | Non
 def source_cells(instructor: Path, submission: Path) -> tuple[list[SourceCell], list[str], tuple[str, ...]]:
     problems: list[str] = []
     nb = nbformat.read(str(instructor), as_version=4)
-    by_id, plain = _read_student(submission, problems)
+    by_id, plain = _read_student(submission, problems, instructor)
     cells: list[SourceCell] = []
     used: list[str] = []
     for index, cell in enumerate(nb.cells):

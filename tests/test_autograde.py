@@ -280,3 +280,29 @@ def test_gradebook_rows_are_plain_json_ready_data(tmp_path):
     with Gradebook(tmp_path / "g.sqlite") as gb:
         json.dumps(gb.submissions())
         json.dumps(gb.results())
+
+
+def test_a_blank_untitled_notebook_beside_the_work_is_not_graded_instead(tmp_path):
+    """autograde used to grade the first file alphabetically: a blank Untitled.ipynb scored 0/6 for a 6/6 student."""
+    import nbformat
+
+    release = ROOT / "assignments" / "a00_warmup" / "a00_warmup.ipynb"
+    solution = ROOT / "solutions" / "a00_warmup" / "a00_warmup.ipynb"
+    for student, work_name in (("ann", "a00_warmup.ipynb"), ("ben", "my answers.ipynb")):
+        folder = tmp_path / "submitted" / student / "a00_warmup"
+        folder.mkdir(parents=True)
+        shutil.copy(solution, folder / work_name)
+        nbformat.write(nbformat.v4.new_notebook(), str(folder / "Untitled.ipynb"))
+    copy = tmp_path / "submitted" / "cat" / "a00_warmup"
+    copy.mkdir(parents=True)
+    shutil.copy(release, copy / "a copy.ipynb")
+    shutil.copy(solution, copy / "b copy.ipynb")
+    summary = ag.autograde(ag.find_submissions(tmp_path, COURSE, "a00_warmup"), COURSE, tmp_path / "gb.sqlite",
+                           executor=ag.LocalExecutor(0), limits=LIMITS, secret=SECRET, progress=False)
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        rows = {s["student"]: s for s in gb.submissions("a00_warmup")}
+    assert rows["ann"]["score"] == rows["ben"]["score"] == FULL
+    assert not any("which notebook" in p for p in rows["ann"]["problems"] + rows["ben"]["problems"])
+    # cat: two notebooks with the answer cells, the later one graded, and the choice named for the instructor
+    assert any("which notebook was graded" in p for p in rows["cat"]["problems"]), rows["cat"]["problems"]
+    assert [c[1] for c in summary.notebook_choices] == ["cat"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from grader.compare import TOLERANCES
-from grader.course import CourseConfigError, LimitsConfig, load_course
+from grader.course import CourseConfigError, LimitsConfig, check_course, grader_test_points, load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +53,10 @@ def mutated(change: Callable[[dict], object]) -> dict:
 
 def first_task(d: dict) -> dict:
     return d["assignments"][0]["tasks"][0]
+
+
+FORBIDDEN = {"calls": ["torch.sigmoid", "torch.nn.functional.sigmoid"], "functions": ["sigmoid"],
+             "reason": "do not call `torch.sigmoid`"}
 
 
 def test_the_real_course_loads_with_its_tasks_and_points():
@@ -150,6 +155,30 @@ ERRORS = {
     "bad-task-id": (lambda d: first_task(d).update(id="Sig moid"), "assignments[0].tasks[0].id", "found 'Sig moid'"),
     "bad-device": (lambda d: d["defaults"].update(device="tpu"), "defaults.device", "expected one of cpu, cuda, auto, found 'tpu'"),
     "bad-device-override": (lambda d: d["assignments"][1].update(device="gpu"), "assignments[1].device", "expected one of cpu, cuda, auto"),
+    "forbidden-call-without-module": (
+        lambda d: first_task(d).update(forbidden={**FORBIDDEN, "calls": ["conv2d"]}), "assignments[0].tasks[0].forbidden.calls[0]",
+        "expected a dotted name with its module, such as torch.nn.functional.conv2d, found 'conv2d'",
+    ),
+    "forbidden-calls-empty": (
+        lambda d: first_task(d).update(forbidden={**FORBIDDEN, "calls": []}), "assignments[0].tasks[0].forbidden.calls",
+        "expected at least one name",
+    ),
+    "forbidden-calls-not-a-list": (
+        lambda d: first_task(d).update(forbidden={**FORBIDDEN, "calls": "torch.conv2d"}), "assignments[0].tasks[0].forbidden.calls",
+        "expected a list of names, found 'torch.conv2d'",
+    ),
+    "forbidden-function-not-a-name": (
+        lambda d: first_task(d).update(forbidden={**FORBIDDEN, "functions": ["my conv"]}),
+        "assignments[0].tasks[0].forbidden.functions[0]", "expected a Python name, such as conv2d, found 'my conv'",
+    ),
+    "forbidden-without-reason": (
+        lambda d: first_task(d).update(forbidden={k: v for k, v in FORBIDDEN.items() if k != "reason"}),
+        "assignments[0].tasks[0].forbidden.reason", "required key is missing (what students see as the reason",
+    ),
+    "forbidden-typo": (
+        lambda d: first_task(d).update(forbidden={**FORBIDDEN, "call": ["torch.conv2d"]}),
+        "assignments[0].tasks[0].forbidden.call", "did you mean 'calls'?",
+    ),
 }
 
 
@@ -196,3 +225,119 @@ def test_a_missing_course_file_says_where_to_run(tmp_path):
         load_course(tmp_path)
     with pytest.raises(CourseConfigError, match="does not exist"):
         load_course(tmp_path / "course.yaml")
+
+
+# ------------------------------------------------------------------------- checks against the files (course validate)
+GRADER = """import pytest
+
+
+@pytest.mark.task("sigmoid")
+@pytest.mark.points(1)
+def test_sigmoid_values(submission):
+    pass
+
+
+@pytest.mark.task("sigmoid")
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_sigmoid_is_stable(submission):
+    pass
+
+
+@pytest.mark.task("relu")
+@pytest.mark.points(1)
+def test_relu(submission):
+    pass
+"""
+
+
+def course_with_files(folder: Path, change: Callable[[dict], object] = lambda d: None, grader: str = GRADER) -> Path:
+    """The valid manifest with a real notebook (an answer cell, a sentence forbidding a call) and graders."""
+    import nbformat
+
+    doc = mutated(change)
+    path = write_course(folder, doc)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("Write the sigmoid;\ndo not call `torch.sigmoid`. It overflows otherwise."),
+        nbformat.v4.new_code_cell("def sigmoid(x):\n    return 1 / (1 + (-x).exp())\n",
+                                  metadata={"nbgrader": {"solution": True, "grade_id": "sigmoid"}}),
+    ]
+    nbformat.write(nb, str(folder / "nb/a00.ipynb"))
+    (folder / "graders/test_a00.py").write_text(grader)
+    (folder / "graders/test_a01.py").write_text(
+        'import pytest\n\n\n@pytest.mark.task("forward")\n@pytest.mark.points(3)\ndef test_forward():\n    pass\n'
+    )
+    return path
+
+
+def test_the_real_course_passes_the_file_checks():
+    """Do the real course's points match its graders' markers, and its rules its notebooks?"""
+    check_course(load_course(ROOT))
+
+
+def test_a_course_whose_points_match_its_markers_passes(tmp_path):
+    """With matching points, a rule whose reason is the notebook's sentence and whose function is an answer: OK?"""
+    check_course(load_course(course_with_files(tmp_path, lambda d: first_task(d).update(forbidden=FORBIDDEN))))
+
+
+def test_points_that_differ_from_the_markers_name_both_numbers(tmp_path):
+    """Does a task worth 3 in course.yaml whose tests add up to 2 fail validation, naming 3, 2 and the tests?"""
+    path = course_with_files(tmp_path, lambda d: first_task(d).update(points=3))
+    with pytest.raises(CourseConfigError) as err:
+        check_course(load_course(path))
+    message = str(err.value)
+    assert message.startswith("course.yaml: assignments[0].tasks[0].points: ")
+    assert "worth 3 points in course.yaml" in message and "add up to 2 " in message
+    assert "test_sigmoid_values 1 + test_sigmoid_is_stable 1" in message
+
+
+@pytest.mark.parametrize("grader, expectation", [
+    (GRADER.replace('task("relu")', 'task("rleu")'), "has tests of task 'rleu' (test_relu), which course.yaml does not list"),
+    (GRADER.replace('@pytest.mark.task("relu")\n', ""), "test_relu has no @pytest.mark.task"),
+    (GRADER.replace("points(1)\ndef test_relu", "points(n)\ndef test_relu"), "test_relu (line"),
+    (GRADER.split('@pytest.mark.task("relu")')[0], "'relu' is worth 1 points in course.yaml, but its tests in "
+                                                     "graders/test_a00.py add up to 0 (no tests)"),
+], ids=["unknown-task", "no-task-marker", "points-not-a-literal", "task-without-tests"])
+def test_grader_markers_that_do_not_fit_the_tasks_are_errors(tmp_path, grader, expectation):
+    """Is a test of an unknown task, a test without a task or literal points, and a task without tests refused?"""
+    with pytest.raises(CourseConfigError, match=re.escape(expectation)):
+        check_course(load_course(course_with_files(tmp_path, grader=grader)))
+
+
+def test_points_count_each_literal_parametrize_case(tmp_path):
+    """Is a parametrized test worth its points once per case, as pytest grades it?"""
+    path = tmp_path / "test_x.py"
+    path.write_text('import pytest\n\n@pytest.mark.task("t")\n@pytest.mark.points(2)\n'
+                    '@pytest.mark.parametrize("x", [1, 2, 3])\ndef test_x(x):\n    pass\n')
+    assert grader_test_points(path) == [("test_x", "t", 6.0)]
+
+
+@pytest.mark.parametrize("forbidden, expectation", [
+    ({**FORBIDDEN, "reason": "do not call `torch.sigmoid` ever"}, "forbidden.reason: 'do not call `torch.sigmoid` ever' is not in the text"),
+    ({**FORBIDDEN, "functions": ["sigmoid", "tanh"]}, "forbidden.functions[1]: 'tanh' is not defined in the answer cells"),
+    ({**FORBIDDEN, "calls": ["torch.sigmoid", "torch.nn.functionl.sigmoid"]}, "forbidden.calls[1]: 'torch.nn.functionl.sigmoid' names nothing"),
+], ids=["reason-not-in-notebook", "function-not-an-answer", "call-misspelt"])
+def test_a_rule_that_does_not_fit_the_notebook_is_an_error(tmp_path, forbidden, expectation):
+    """Is a rule refused whose reason the notebook does not say, whose function is no answer, or whose call is not
+    a real name (a typo would silently forbid nothing)?"""
+    path = course_with_files(tmp_path, lambda d: first_task(d).update(forbidden=forbidden))
+    with pytest.raises(CourseConfigError, match=re.escape(expectation)):
+        check_course(load_course(path))
+
+
+def test_a_due_date_and_late_policy_are_read_and_checked(tmp_path):
+    """`due` and `late_policy` per assignment: read into the deadline autograde applies, and refused when malformed."""
+    from grader.deadlines import deadline_of
+
+    def due(d: dict, when: str, policy: str | None) -> None:
+        d["assignments"][0].update(due=when, **({"late_policy": policy} if policy else {}))
+
+    course = load_course(course_with_files(tmp_path / "ok", lambda d: due(d, "2027-01-15T23:59:00+01:00", "per_day:10,max_days:3")))
+    check_course(course)
+    deadline = deadline_of(course.assignments[0])
+    assert deadline is not None and deadline.policy.per_day == 10 and deadline.policy.max_days == 3
+    for folder, when, policy, expectation in (("tz", "2027-01-15T23:59:00", None, "UTC offset"),
+                                              ("policy", "2027-01-15T23:59:00+01:00", "half", "late_policy")):
+        with pytest.raises(CourseConfigError, match=expectation):
+            check_course(load_course(course_with_files(tmp_path / folder, lambda d: due(d, when, policy))))

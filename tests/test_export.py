@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -107,12 +108,13 @@ def test_numbers_are_written_without_float_noise(value, text):
 
 def test_the_task_csv_has_one_column_per_course_task_and_one_sorted_row_per_student(gradebook):
     rows = parse_csv(tasks_csv(gradebook, COURSE, A))
-    assert rows[0] == ["student", "status", "sigmoid", "relu", "softmax", "total", "max", "reason"]
+    assert rows[0] == ["student", "status", "sigmoid", "relu", "softmax", "total", "max", "reason", "raw", "days_late",
+                       "late_penalty_percent", "overrides"]
     assert rows[1:] == [
-        ["alice", "graded", "2", "1", "3", "6", "6", ""],
-        ["bob", "graded", "2", "1", "1", "4", "6", ""],
-        ["carol", "graded", "0.3", "0", "3", "3.3", "6", ""],
-        ["dave", "failed", "0", "0", "0", "0", "6", "the notebook is not valid JSON (line 3)"],
+        ["alice", "graded", "2", "1", "3", "6", "6", "", "6", "", "", ""],
+        ["bob", "graded", "2", "1", "1", "4", "6", "", "4", "", "", ""],
+        ["carol", "graded", "0.3", "0", "3", "3.3", "6", "", "3.3", "", "", ""],
+        ["dave", "failed", "0", "0", "0", "0", "6", "the notebook is not valid JSON (line 3)", "0", "", "", ""],
     ]
 
 
@@ -122,7 +124,7 @@ def test_a_reason_with_commas_and_quotes_survives_the_csv_round_trip(tmp_path):
         gb.record(failed_record(A, "erin", reason, max_score=6, submission_hash="h", grader_version="v1",
                                 path="p", started_at=0.0), [])
         rows = parse_csv(tasks_csv(gb, COURSE, A))
-    assert rows[1][-1] == reason
+    assert rows[1][rows[0].index("reason")] == reason
 
 
 def test_an_unknown_assignment_is_an_error_that_lists_the_known_ones(gradebook):
@@ -543,7 +545,8 @@ def run_cli(*argv: str):
 
 def test_the_command_exports_and_names_the_failed_students(gradebook, tmp_path, capsys):
     out = tmp_path / "canvas.csv"
-    assert run_cli("--gradebook", str(gradebook.path), "--assignment", A, "--format", "canvas", "--out", str(out)) == 0
+    assert run_cli("--gradebook", str(gradebook.path), "--assignment", A, "--format", "canvas", "--out", str(out),
+                   "--canvas-column", TITLE) == 0
     printed = capsys.readouterr().out
     assert f"exported 4 students of {A} (canvas) to {out}" in printed
     assert "grading failed for 1: dave (blank in Canvas" in printed
@@ -563,6 +566,8 @@ def test_the_command_writes_gradescope_folders_and_nbgrader_databases(gradebook,
     (["--assignment", "a99_nope", "--format", "tasks"], "no assignment 'a99_nope'"),
     (["--assignment", OTHER, "--format", "tasks"], f"no graded submission of {OTHER}"),
     (["--assignment", A, "--format", "canvas", "--canvas-map", "missing.csv"], "missing.csv does not exist"),
+    # without the column's id or exact name, Canvas would silently make a new assignment from a wrong title
+    (["--assignment", A, "--format", "canvas"], r"--canvas-assignment-id ID or --canvas-column.*/assignments/<id>"),
 ])
 def test_the_command_turns_mistakes_into_command_errors(gradebook, tmp_path, argv, message):
     from grader.cli import CommandError
@@ -583,3 +588,178 @@ def test_a_missing_gradebook_is_an_error_and_is_not_created(tmp_path):
 
 def test_points_possible_label_is_what_canvas_looks_for():
     assert "Points Possible" in CANVAS_POINTS_POSSIBLE
+
+
+# ------------------------------------------------------------------------------------------------ nbgrader's formgrader
+
+
+def formgrader_view(db: Path, course_dir: Path, student: str):
+    """What the formgrader's submission page computes: nbgrader's own GetGrades run on the autograded notebook."""
+    import nbformat
+    from nbgrader.preprocessors import GetGrades
+
+    notebook = nbformat.read(str(course_dir / "autograded" / student / A / f"{A}.ipynb"), as_version=4)
+    nbformat.validate(notebook)
+    resources = {"nbgrader": {"notebook": A, "assignment": A, "student": student, "db_url": f"sqlite:///{db}"}}
+    notebook, resources = GetGrades().preprocess(notebook, resources)
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata}
+    return resources["nbgrader"], cells
+
+
+def test_the_formgrader_shows_each_submission_with_its_score_and_our_feedback_per_task(gradebook, tmp_path, nbgrader_db):
+    course_dir = tmp_path / "course"
+    submitted = tmp_path / "erin.ipynb"
+    shutil.copy(ROOT / "assignments" / A / f"{A}.ipynb", submitted)
+    gradebook.record(SubmissionRecord(
+        assignment=A, student="erin", status="graded", score=4, max_score=6, submission_hash="h", grader_version="v1",
+        path=str(submitted), started_at=0.0, finished_at=1.0), [verdict("softmax_over_the_last_axis", "softmax", 0, 2,
+                                                                        feedback=WRONG_AXIS)] + full_marks()[:4])
+    summary = write_nbgrader(gradebook, COURSE, A, nbgrader_db, nbgrader_course=course_dir)
+    assert len(summary.notebooks) == 5
+    scores = {s: formgrader_view(nbgrader_db, course_dir, s)[0]["score"] for s in ("alice", "bob", "carol", "dave", "erin")}
+    assert scores == pytest.approx({"alice": 6, "bob": 4, "carol": 3.3, "dave": 0, "erin": 4})
+    info, cells = formgrader_view(nbgrader_db, course_dir, "erin")  # a real notebook: its own answer cells are graded
+    assert (cells["softmax"].metadata.nbgrader["score"], cells["softmax"].metadata.nbgrader["points"]) == (1, 3)
+    assert WRONG_AXIS in cells["softmax"].metadata.nbgrader["comment"]
+    assert WRONG_AXIS in "".join(o["text"] for o in cells["softmax"].outputs)
+    _, cells = formgrader_view(nbgrader_db, course_dir, "dave")  # not gradable: the release, and why, per task
+    assert "not graded: the notebook is not valid JSON" in cells["relu"].metadata.nbgrader["comment"]
+
+
+def test_a_student_cannot_add_answer_cells_to_nbgraders_database(gradebook, tmp_path, nbgrader_db):
+    import nbformat
+    from nbgrader.api import Gradebook as NbgraderGradebook
+
+    notebook = nbformat.read(str(ROOT / "assignments" / A / f"{A}.ipynb"), as_version=4)
+    forged = nbformat.v4.new_code_cell("x = 1")
+    forged.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "bonus", "points": 100}
+    notebook.cells += [forged, nbformat.v4.new_code_cell("y = 2", metadata={"nbgrader": {"solution": True}})]
+    nbformat.write(notebook, str(tmp_path / "zed.ipynb"))
+    gradebook.record(SubmissionRecord(
+        assignment=A, student="zed", status="graded", score=6, max_score=6, submission_hash="h", grader_version="v1",
+        path=str(tmp_path / "zed.ipynb"), started_at=0.0, finished_at=1.0), full_marks())
+    write_nbgrader(gradebook, COURSE, A, nbgrader_db, nbgrader_course=tmp_path / "course")
+    with NbgraderGradebook(f"sqlite:///{nbgrader_db}") as nb:
+        assert "bonus" not in {c.name for c in nb.find_notebook(A, A).solution_cells}
+        assert nb.find_assignment(A).max_score == 6
+    info, _ = formgrader_view(nbgrader_db, tmp_path / "course", "zed")
+    assert (info["score"], info["max_score"]) == (6, 6)
+
+
+def test_lateness_reaches_nbgrader_as_its_late_penalty(gradebook, tmp_path, nbgrader_db):
+    from grader.deadlines import Deadline, lateness, parse_policy
+
+    gradebook.set_lateness(A, "bob", lateness(Deadline(1000.0, parse_policy({"per_day": 50})), 2000.0))
+    write_nbgrader(gradebook, COURSE, A, nbgrader_db, nbgrader_course=tmp_path / "course")
+    info, _ = formgrader_view(nbgrader_db, tmp_path / "course", "bob")
+    assert (info["late_penalty"], info["score"]) == (2, 2)  # bob's 4 points, half off
+    assert class_scores(gradebook, COURSE, A).students[1].total == 2
+
+
+def test_a_manual_grade_in_the_formgrader_merges_back_into_our_gradebook(gradebook, tmp_path, nbgrader_db):
+    from nbgrader.api import Gradebook as NbgraderGradebook
+
+    from grader.export import MANUAL_GRADE_REASON, import_nbgrader_manual_grades
+
+    write_nbgrader(gradebook, COURSE, A, nbgrader_db, nbgrader_course=tmp_path / "course")
+    with NbgraderGradebook(f"sqlite:///{nbgrader_db}") as nb:
+        nb.find_grade("softmax", A, A, "dave").manual_score = 2.5
+        nb.find_comment("softmax", A, A, "dave").manual_comment = "right idea, wrong axis"
+        nb.db.commit()
+    merged = import_nbgrader_manual_grades(gradebook, COURSE, A, nbgrader_db)
+    assert [(o.student, o.target, o.points) for o in merged] == [("dave", "softmax", 2.5)]
+    assert merged[0].reason == f"{MANUAL_GRADE_REASON}: right idea, wrong axis"
+    dave = class_scores(gradebook, COURSE, A).students[3]
+    assert (dave.total, dave.by_task["softmax"]) == (2.5, 2.5)
+    write_nbgrader(gradebook, COURSE, A, nbgrader_db, nbgrader_course=tmp_path / "course")
+    assert read_nbgrader(nbgrader_db)["score"]["dave"] == 2.5  # and nbgrader keeps agreeing
+
+
+def test_the_override_command_takes_the_formgraders_manual_grades(gradebook, tmp_path, nbgrader_db, capsys):
+    from nbgrader.api import Gradebook as NbgraderGradebook
+
+    from grader.cli import main
+
+    write_nbgrader(gradebook, COURSE, A, nbgrader_db)
+    with NbgraderGradebook(f"sqlite:///{nbgrader_db}") as nb:
+        nb.find_grade("relu", A, A, "carol").manual_score = 1
+        nb.db.commit()
+    argv = ["override", "--gradebook", str(gradebook.path), "--assignment", A, "--course", str(ROOT / "course.yaml")]
+    assert main([*argv, "--from-nbgrader", str(nbgrader_db)]) == 0
+    assert "carol: task relu set to 1 (graded by hand in nbgrader's formgrader)" in capsys.readouterr().out
+    assert main([*argv, "--from-nbgrader", str(tmp_path / "missing.db")]) == 2
+    assert "missing.db does not exist" in capsys.readouterr().err
+
+
+@pytest.fixture
+def formgrader(tmp_path):
+    """A real nbgrader formgrader (jupyter server + nbgrader's extension) on 127.0.0.1, serving tmp_path/course."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    course_dir, config = tmp_path / "course", tmp_path / "jupyter-config"
+    course_dir.mkdir()
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": True}}}))
+    (course_dir / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course_dir)!r}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_CONFIG_PATH": str(config),
+           "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", "--ServerApp.open_browser=False", "--IdentityProvider.token=",
+         f"--ServerApp.root_dir={course_dir}"],
+        cwd=course_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/formgrader"
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(base + path, timeout=30) as reply:
+            return reply.read().decode()
+
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                get("/api/status")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the formgrader did not start (jupyter server with nbgrader's extension)")
+                time.sleep(0.5)
+        yield course_dir, get
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_a_real_formgrader_lists_the_assignment_each_score_and_shows_our_feedback(gradebook, formgrader):
+    """Manage Assignments, Manage Submissions and a submission's page, from a formgrader on 127.0.0.1."""
+    course_dir, get = formgrader
+    write_nbgrader(gradebook, COURSE, A, course_dir / "gradebook.db", nbgrader_course=course_dir)
+    assignments = json.loads(get("/api/assignments"))
+    assert [(a["name"], a["max_score"], a["num_submissions"]) for a in assignments] == [(A, 6, 0)]
+    erin = course_dir.parent / "erin.ipynb"  # a notebook handed in through an LMS: placed in nbgrader's submitted/
+    shutil.copy(ROOT / "assignments" / A / f"{A}.ipynb", erin)
+    gradebook.record(SubmissionRecord(
+        assignment=A, student="erin", status="graded", score=6, max_score=6, submission_hash="h", grader_version="v1",
+        path=str(erin), started_at=0.0, finished_at=1.0), full_marks())
+    write_nbgrader(gradebook, COURSE, A, course_dir / "gradebook.db", nbgrader_course=course_dir)
+    assert json.loads(get("/api/assignments"))[0]["num_submissions"] == 1
+    submissions = {s["student"]: s for s in json.loads(get(f"/api/submissions/{A}"))}
+    assert {k: (round(s["score"], 6), s["autograded"], s["needs_manual_grade"]) for k, s in submissions.items()} == {
+        "alice": (6, True, False), "bob": (4, True, False), "carol": (3.3, True, False), "dave": (0, True, True),
+        "erin": (6, True, False)}
+    notebooks = {n["student"]: n for n in json.loads(get(f"/api/submitted_notebooks/{A}/{A}"))}
+    page = get(f"/submissions/{notebooks['bob']['id']}/")
+    assert WRONG_AXIS.split(":")[1].strip() in page  # our named mistake, under bob's softmax
+    assert 'id="softmax"' in page and "/ 3.0" in page  # the task's score box and its points

@@ -66,7 +66,8 @@ def verdicts(failures: dict[str, tuple[str, str]]) -> list[Verdict]:
     for test, task, title, visibility, points in TESTS:
         status, feedback = failures.get(test, ("passed", ""))
         out.append(Verdict(test=test, task=task, title=title, visibility=visibility, status=status,
-                              score=points if status == "passed" else 0.0, max_score=points, feedback=feedback))
+                              score=points if status == "passed" else 0.0, max_score=points, feedback=feedback,
+                              grader_error=feedback == GRADER_ERROR and status == "error"))
     return out
 
 
@@ -162,9 +163,10 @@ def test_common_mistakes_keeps_only_the_top_ones_and_ignores_passed_tests():
 
 
 def test_only_the_graders_own_failures_count_as_grader_errors():
-    assert is_grader_error({"status": "error", "feedback": GRADER_ERROR})
-    assert not is_grader_error({"status": "failed", "feedback": GRADER_ERROR})
-    assert not is_grader_error({"status": "error", "feedback": "your code raised ZeroDivisionError"})
+    """The stored flag decides, not the text: a student's exception that quotes the grader's words is the student's."""
+    assert is_grader_error({"status": "error", "feedback": GRADER_ERROR, "grader_error": 1})
+    assert not is_grader_error({"status": "error", "feedback": GRADER_ERROR, "grader_error": 0})
+    assert not is_grader_error({"status": "error", "feedback": "your code raised ZeroDivisionError", "grader_error": 0})
 
 
 # ------------------------------------------------------------------------------------------- files and escaping
