@@ -4,6 +4,8 @@ a true (flipped) convolution, the average instead of the maximum, pooling with s
 channels in (i, j, c) order, and the kernel sizes added for the receptive field."""
 import torch
 
+STUDENT_ID = "ben"
+
 
 def conv_output_size(d_in, kernel_size, stride=1, padding=0, dilation=1):
     return (d_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1
@@ -21,9 +23,10 @@ def count_conv_params(c_in, c_out, k, bias=True):
     return c_out * c_in * k * k
 
 
-cifar_model_2_params = 62006
-model_3_flatten_features = 4096
-cifar_model_3_params = 5806058
+# ben's numbers: model 2 with c1 = 4, c2 = 12, k = 5 on 32×32 images, h1 = 120, h2 = 96; model 3 on 96×96 images
+cifar_model_2_params = 50222
+model_3_flatten_features = 36864
+cifar_model_3_params = 39360490
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):

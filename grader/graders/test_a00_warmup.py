@@ -39,6 +39,8 @@ def test_sigmoid_on_random_inputs(submission, rng):
 def test_sigmoid_keeps_shape_and_large_inputs(submission, rng):
     """sigmoid keeps any shape and saturates to 0 and 1 for large |x| without NaN"""
     x = rng.normal(0.0, 40.0, size=(2, 3, 4))
+    # e^{|x|} overflows float64 beyond 709: e^x / (1 + e^x) gives inf / inf = NaN at the positive one
+    x[0, 0, :2] = rng.uniform(750.0, 1000.0), -rng.uniform(750.0, 1000.0)
     got = submission.call("sigmoid", x)
     assert_close(actual=got, expected=ref.sigmoid(t(x)).numpy(), name="sigmoid(x) for large |x|")
 
@@ -78,14 +80,39 @@ def test_softmax_rows_of_a_batch(submission, rng):
     )
 
 
+def hard_logits(rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """Rows of logits that each break one common unstable softmax, and for each row what breaks there.
+
+    e^x overflows float64 beyond 709.8 and underflows to 0 below -745, so each row puts the values where one
+    shortcut leaves that range while x - max(x along dim) stays in [-1100, 0] for every row.
+    """
+    near_plus = 1000.0 + rng.normal(0.0, 5.0, size=6)
+    near_minus = -1000.0 + rng.normal(0.0, 5.0, size=6)
+    # two values near 1100 among values near 0: x - min reaches 1100 and x - mean about 1100 * 2/3 = 733
+    spread = rng.normal(0.0, 5.0, size=6)
+    spread[rng.choice(6, size=2, replace=False)] += 1100.0
+    rows = np.stack([near_plus, near_minus, spread])
+    cases = [
+        "logits near +1000 (e^x overflows to inf unless the maximum is subtracted first)",
+        "logits near -1000 (every e^x underflows to 0, so 0/0, unless each row's own maximum is subtracted, "
+        "not the maximum of the whole batch)",
+        "logits spread over 1100 (subtracting the minimum or the mean still overflows; subtract the maximum)",
+    ]
+    return rows, cases
+
+
 @pytest.mark.task("softmax")
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_softmax_is_stable_for_large_logits(submission, rng):
-    """softmax of logits near 1000 has no overflow (subtract the max before exp)"""
-    x = 1000.0 + rng.normal(0.0, 5.0, size=(3, 6))
+    """softmax of logits near ±1000 and spread over 1100 has no overflow (subtract each row's max before exp)"""
+    x, cases = hard_logits(rng)
     got = submission.call("softmax", x)
-    assert_close(actual=got, expected=ref.softmax(t(x), dim=-1).numpy(), name="softmax(x) for logits near 1000")
+    expected = ref.softmax(t(x), dim=-1).numpy()
+    if not (isinstance(got, np.ndarray) and got.shape == x.shape):  # a wrong type or shape is named as a whole
+        assert_close(actual=got, expected=expected, name="softmax(x)")
+    for row, case in enumerate(cases):  # one row per unstable variant, so the feedback says which one broke
+        assert_close(actual=got[row], expected=expected[row], name=f"softmax(x) row {row}, {case}")
 
 
 @pytest.mark.task("softmax")

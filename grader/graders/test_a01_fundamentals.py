@@ -157,16 +157,40 @@ def test_softmax_rows(submission, rng):
     )
 
 
+def hard_logits(rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """Rows of logits that each break one common unstable softmax, and for each row what breaks there.
+
+    e^x overflows float64 beyond 709.8 and underflows to 0 below -745, so each row puts the values where one
+    shortcut leaves that range while x - max(x along dim) stays in [-1100, 0] for every row.
+    """
+    near_plus = 1000.0 + rng.normal(0.0, 5.0, size=6)
+    near_minus = -1000.0 + rng.normal(0.0, 5.0, size=6)
+    # two values near 1100 among values near 0: x - min reaches 1100 and x - mean about 1100 * 2/3 = 733
+    spread = rng.normal(0.0, 5.0, size=6)
+    spread[rng.choice(6, size=2, replace=False)] += 1100.0
+    cases = [
+        "logits near +1000 (e^x overflows to inf unless the maximum is subtracted first)",
+        "logits near -1000 (every e^x underflows to 0, so 0/0, unless each row's own maximum is subtracted, "
+        "not the maximum of the whole batch)",
+        "logits spread over 1100 (subtracting the minimum or the mean still overflows; subtract the maximum)",
+    ]
+    return np.stack([near_plus, near_minus, spread]), cases
+
+
 @pytest.mark.task("softmax")
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_softmax_is_stable(submission, rng):
-    """softmax of logits near ±1000 has no overflow (subtract the max before exp), and dim=0 works"""
-    x = 1000.0 * rng.choice([-1.0, 1.0]) + rng.normal(0.0, 5.0, size=(3, 6))
-    got = submission.call("softmax", x)
-    assert_close(actual=got, expected=act.softmax(t(x), dim=-1), name="softmax(x) for logits near ±1000")
-    got0 = submission.call("softmax", x, dim=0)
-    assert_close(actual=got0, expected=act.softmax(t(x), dim=0), name="softmax(x, dim=0)")
+    """softmax of logits near ±1000 and spread over 1100 has no overflow (subtract the max along dim), also dim=0"""
+    x, cases = hard_logits(rng)
+    for dim, logits, name in ((-1, x, "softmax(x) row"), (0, x.T.copy(), "softmax(x, dim=0) column")):
+        got = submission.call("softmax", logits, dim=dim)
+        expected = act.softmax(t(logits), dim=dim).numpy()
+        if not (isinstance(got, np.ndarray) and got.shape == logits.shape):  # a wrong type or shape, as a whole
+            assert_close(actual=got, expected=expected, name=f"softmax(x, dim={dim})")
+        for i, case in enumerate(cases):  # one slice per unstable variant, so the feedback says which one broke
+            pick = (i, slice(None)) if dim == -1 else (slice(None), i)
+            assert_close(actual=got[pick], expected=expected[pick], name=f"{name} {i}, {case}")
 
 
 @pytest.mark.task("softmax")
@@ -222,6 +246,9 @@ def test_cross_entropy_is_stable(submission, rng):
     n, k = 6, 4
     z = rng.normal(0.0, 1000.0, size=(n, k))
     y = rng.integers(0, k, size=n)
+    # another class 800 above the whole first row: the label's probability underflows to 0 (e^-800), so
+    # log(softmax) gives -inf there whatever the draw
+    z[0, (y[0] + 1) % k] = z[0].max() + 800.0
     got = scalar(submission.call("cross_entropy", z, y))
     assert_close(actual=got, expected=ref_mlp.cross_entropy(t(z), t(y)),
                  name="cross_entropy(logits, y) for logits of size 1000", mistakes=_ce_mistakes(z, y))
@@ -898,17 +925,22 @@ def _mnist_harness(student, X_train, y_train, X_test, seed):
     model = student.build_mlp()
     if not isinstance(model, torch.nn.Module):
         return {"not_module": type(model).__name__}
+    before = [p.detach().clone() for p in model.parameters()]
+    given = model
     start = time.perf_counter()
     out = student.train(model, X_train, y_train)
     if isinstance(out, torch.nn.Module):
         model = out
     seconds = time.perf_counter() - start
+    # the evidence for "no update was applied": the very model that was given still has its initial weights
+    weights_changed = (None if model is not given else
+                       any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters())))
     model.eval()
     with torch.no_grad():
         logits = model(X_test)
     if isinstance(logits, torch.Tensor):
         logits = logits.detach().to("cpu", torch.float64)
-    return {"logits": logits, "seconds": seconds}
+    return {"logits": logits, "seconds": seconds, "weights_changed": weights_changed}
 
 
 def _build_harness(student):
@@ -971,9 +1003,20 @@ def test_trained_mlp_reaches_the_accuracy(submission):
         raise AssertionError(f"the model predicts class {classes[0]} for every test image (accuracy {accuracy:.3f}): "
                              "its output ignores the input; check that forward uses x and that train updates the weights")
     if accuracy < MNIST_THRESHOLD:
-        hint = (" That is close to chance (0.10): is the model trained at all (loss.backward(), optimizer.step(), "
-                "optimizer.zero_grad())?" if accuracy < 0.3 else
-                " Train a little longer, with a larger learning rate, or a wider hidden layer.")
+        # A hint names a mistake only with its evidence: unchanged weights show that no update was applied; a
+        # loop that updates the weights but learns little (too few steps, a small learning rate) is told the
+        # measurement, not a missing call it does not have.
+        if res.get("weights_changed") is False:
+            hint = (" The weights of the model are exactly the ones it started with after train(): no update was "
+                    "applied. Is optimizer.step() called, on an optimizer built from model.parameters()?")
+        elif accuracy < 0.3 and res.get("weights_changed") is True:
+            hint = (" That is close to chance (0.10) although the weights changed during training: the updates do "
+                    "not reduce the loss. Check what the loss compares (the logits with the labels y) and the "
+                    "learning rate.")
+        elif accuracy < 0.3:  # train returned another model: whether its weights were updated is not measured
+            hint = " That is close to chance (0.10)."
+        else:
+            hint = " Train a little longer, with a larger learning rate, or a wider hidden layer."
         raise AssertionError(f"test accuracy {accuracy:.3f} is below the required {MNIST_THRESHOLD:.2f} "
                              f"(training took {res['seconds']:.1f} s).{hint}")
 

@@ -358,13 +358,28 @@ def plot_harness(student, weights, query_tokens, key_tokens):
     student.plot_attention(ax, weights, list(query_tokens), list(key_tokens))
     fig.canvas.draw()
     images = list(ax.images)
+
+    def drawn_ticks(positions, labels, limits):
+        # a locator returns ticks beyond the view limits too (MultipleLocator one on each side); those are never
+        # drawn, so only the ticks inside the view are what the reader sees
+        low, high = min(limits), max(limits)
+        kept = [(float(p), str(label.get_text())) for p, label in zip(positions, labels)
+                if low - 1e-9 <= float(p) <= high + 1e-9]
+        return [p for p, _ in kept], [label for _, label in kept]
+
+    xticks, xlabels = drawn_ticks(ax.get_xticks(), ax.get_xticklabels(), ax.get_xlim())
+    yticks, ylabels = drawn_ticks(ax.get_yticks(), ax.get_yticklabels(), ax.get_ylim())
+    data = np.array(np.ma.getdata(images[0].get_array()), dtype=np.float64) if images else None
     result = {
-        "image": np.array(np.ma.getdata(images[0].get_array()), dtype=np.float64) if images else None,
+        "image": data,
+        # the colours each cell is painted with, through the image's own norm and colour map
+        "colours": np.array(images[0].to_rgba(images[0].get_array())[..., :3], dtype=np.float64) if images else None,
+        "clim": [float(c) for c in images[0].get_clim()] if images else None,
         "n_images": len(images),
-        "xticks": [float(x) for x in ax.get_xticks()],
-        "yticks": [float(y) for y in ax.get_yticks()],
-        "xlabels": [str(x.get_text()) for x in ax.get_xticklabels()],
-        "ylabels": [str(y.get_text()) for y in ax.get_yticklabels()],
+        "xticks": xticks,
+        "yticks": yticks,
+        "xlabels": xlabels,
+        "ylabels": ylabels,
         "n_axes": len(fig.axes),
         "other_images": sum(len(a.images) for num in plt.get_fignums() for a in plt.figure(num).axes if a is not ax),
     }
@@ -396,6 +411,34 @@ def check_image(result: dict, weights: np.ndarray) -> None:
     assert_close(actual=image, expected=weights, name="the image drawn by imshow",
                  mistakes=[Mistake("the weights drawn transposed (keys on the y axis)", weights.T,
                                    "Draw `weights` as it is: row i = query i (y axis), column j = key j (x axis).")])
+
+
+# Weights that differ by this fraction of their range, and by at least DISTINCT_GAP, must be painted in different
+# colours. matplotlib's colour maps have 256 levels, one level being 1/256 ≈ 0.004 of the colour scale: on any scale
+# that holds the weights' range [0, 1], weights 0.02 apart are 5 levels apart, so a correct heatmap separates them,
+# while a scale that clips the data (vmin=1, say) paints them in one colour.
+DISTINCT_FRACTION = 0.1
+DISTINCT_GAP = 0.02
+
+
+def check_colours(result: dict, weights: np.ndarray) -> None:
+    """What is drawn shows the data: weights far apart are not painted in one colour (a clipping vmin or vmax)."""
+    colours = result.get("colours")
+    if not (isinstance(colours, np.ndarray) and colours.shape == weights.shape + (3,)):
+        raise Mismatch("the colours of the image could not be read back: draw the weights with ax.imshow(weights)")
+    w = weights.reshape(-1)
+    c = colours.reshape(-1, 3)
+    gap = np.abs(w[:, None] - w[None, :])
+    far = gap >= max(DISTINCT_FRACTION * (w.max() - w.min()), DISTINCT_GAP)
+    alike = np.all(np.abs(c[:, None, :] - c[None, :, :]) < 1e-12, axis=-1)
+    bad = np.argwhere(far & alike)
+    if len(bad):
+        i, j = bad[0]
+        low, high = result.get("clim") or (float("nan"), float("nan"))
+        raise Mismatch(f"{len(bad) // 2} pair(s) of weights that differ are drawn in the same colour (e.g. {w[i]:.3g} "
+                       f"and {w[j]:.3g}): the colour scale runs from vmin={low:.3g} to vmax={high:.3g}, so weights "
+                       "outside it are clipped to one colour. The weights lie in [0, 1]: leave vmin and vmax out, "
+                       "or use vmin=0, vmax=1.")
 
 
 def check_labels(result: dict, query_tokens: list[str], key_tokens: list[str]) -> None:
@@ -447,10 +490,12 @@ def random_weights(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
 @pytest.mark.task("heatmap")
 @pytest.mark.points(1)
 def test_heatmap_draws_the_weights(submission, rng):
-    """plot_attention draws the (m, n) weights with imshow as they are (row i = query i, column j = key j)"""
+    """plot_attention draws the (m, n) weights as they are (row i = query i, column j = key j), in distinct colours"""
     tokens = [str(w) for w in rng.choice(ENGLISH, size=5, replace=False)]
     weights = random_weights(rng, 5, 5)
-    check_image(drawing(submission, weights, tokens, tokens), weights)
+    result = drawing(submission, weights, tokens, tokens)
+    check_image(result, weights)
+    check_colours(result, weights)
 
 
 @pytest.mark.task("heatmap")

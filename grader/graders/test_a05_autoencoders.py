@@ -289,6 +289,18 @@ def check_trained(res: dict, n: int, code_shape: tuple, out_shape: tuple) -> np.
     return recon
 
 
+def expected_noisy_target(X: np.ndarray, std: float) -> np.ndarray:
+    """E[clip(x + ε, 0, 1)] for ε ~ N(0, std²), per pixel: what an AE trained against noisy targets converges to.
+
+    With a = −x/σ and b = (1 − x)/σ: E = x(Φ(b) − Φ(a)) + σ(φ(a) − φ(b)) + (1 − Φ(b)).
+    """
+    x = torch.as_tensor(np.asarray(X, np.float64))
+    a, b = -x / std, (1.0 - x) / std
+    pdf = lambda u: torch.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)  # noqa: E731
+    cdf_a, cdf_b = torch.special.ndtr(a), torch.special.ndtr(b)
+    return (x * (cdf_b - cdf_a) + std * (pdf(a) - pdf(b)) + (1.0 - cdf_b)).numpy()
+
+
 def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2).mean())
 
@@ -497,14 +509,21 @@ def test_denoising_autoencoder_removes_noise(submission, rng, figure):
     figure("denoising AE: held-out noisy input, yours, clean", image_grid([("noisy", noisy), ("yours", recon), ("clean", X_test)], 28))
     value, limit = mse(recon, X_test), threshold("denoising_mse")
     if value > limit:
-        background = float(recon[X_test == 0].mean())
-        if background > 0.07:  # the solution's is ≈ 0.01; the noisy target's E[clip(ε)] = 0.3/√(2π) ≈ 0.12
-            raise Mismatch(f"denoising MSE {value:.4f} is above the threshold {limit:.4f}, and your outputs have a grey "
-                           f"background (mean {background:.2f} where the clean digit is 0): it looks like the loss compares "
-                           "the output with the noisy input instead of the clean image; a denoising AE feeds x̃ and "
-                           "reconstructs x")
+        # Trained with the noisy image as its target, an AE converges to E[x̃ | x] = E[clip(x + ε)] (it cannot
+        # predict the noise itself), whose background is grey; trained with the clean target, to x. The mistake is
+        # named only when the outputs lie closer to the first than to the second AND fit it as closely as a passing
+        # denoiser fits x (below the same threshold): an untrained model's uniform grey (≈ 0.5) is also closer to
+        # E[x̃ | x] than to x, but fits neither (MSE ≈ 0.13 to E[x̃ | x]; the noisy-target mutant's is 0.017-0.019).
+        to_noisy_target = mse(recon, expected_noisy_target(X_test, NOISE_STD))
+        if to_noisy_target < value and to_noisy_target <= limit:
+            raise Mismatch(f"denoising MSE {value:.4f} is above the threshold {limit:.4f}, and your outputs are closer to "
+                           f"what training against the noisy images gives (MSE {to_noisy_target:.4f} to E[x̃ | x], a grey "
+                           f"background of mean {float(recon[X_test == 0].mean()):.2f} where the clean digit is 0): it "
+                           "looks like the loss compares the output with the noisy input instead of the clean image; a "
+                           "denoising AE feeds x̃ and reconstructs x")
         raise Mismatch(f"denoising MSE {value:.4f} is above the threshold {limit:.4f} (the noisy images themselves "
-                       f"have {mse(noisy, X_test):.4f}): train on corrupt(batch) as input and batch as target")
+                       f"have {mse(noisy, X_test):.4f}); your outputs do not fit the noisy images' mean E[x̃ | x] "
+                       f"either (MSE {to_noisy_target:.4f}, threshold {limit:.4f}), so they do not show a noisy target")
 
 
 # ============================================================================================ 3. sparse AE
@@ -799,9 +818,19 @@ def test_trained_conv_autoencoder_reconstructs(submission, rng, figure):
     figure("convolutional AE: held-out 8×8 input, yours", image_grid([("input", X_test), ("yours", recon)], 8))
     value, limit = mse(recon, X_test), threshold("conv_mse")
     if value > limit:
-        raise Mismatch(f"held-out MSE {value:.4f} is above the threshold {limit:.4f} (the mean image gets "
-                       f"{mse(X_train.mean(axis=0, keepdims=True), X_test):.4f}): is the model trained, with ReLUs "
-                       "between the layers and a sigmoid at the end?")
+        measured = (f"held-out MSE {value:.4f} is above the threshold {limit:.4f} (the mean image gets "
+                    f"{mse(X_train.mean(axis=0, keepdims=True), X_test):.4f})")
+        # a hint only with its evidence: training losses that did not fall, or outputs outside [0, 1]
+        losses = np.asarray(res.get("losses") or [], dtype=np.float64)
+        tenth = max(1, len(losses) // 10)
+        if len(losses) >= 2 and np.isfinite(losses).all() and losses[-tenth:].mean() >= losses[:tenth].mean():
+            raise Mismatch(f"{measured}, and the losses train_autoencoder returned did not fall (first steps "
+                           f"{losses[:tenth].mean():.4f}, last steps {losses[-tenth:].mean():.4f}): is the model trained "
+                           "(loss.backward() and optimizer.step() on the model's parameters)?")
+        if recon.min() < 0 or recon.max() > 1:
+            raise Mismatch(f"{measured}, and the reconstructions range over [{recon.min():.3g}, {recon.max():.3g}]: "
+                           "end the decoder with a sigmoid")
+        raise Mismatch(measured)
 
 
 @pytest.mark.task("conv")

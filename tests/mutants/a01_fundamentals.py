@@ -33,6 +33,13 @@ MUTANTS = [
            "the log-softmax"),
     Mutant("softmax", "return e / e.sum(dim=dim, keepdim=True)", "return torch.exp(x)", "the exponentials without dividing by their sum"),
     Mutant("softmax", "torch.exp(x - x.max(dim=dim, keepdim=True).values)", "torch.exp(x)", "NaN"),
+    # the unstable variants the stability test must break, each named by the slice it breaks
+    Mutant("softmax", "x.max(dim=dim, keepdim=True).values", "x.min(dim=dim, keepdim=True).values",
+           "subtracting the minimum or the mean still overflows"),
+    Mutant("softmax", "x.max(dim=dim, keepdim=True).values", "x.max()", "not the maximum of the whole batch"),
+    Mutant("softmax", "    e = torch.exp(x - x.max(dim=dim, keepdim=True).values)\n    return e / e.sum(dim=dim, keepdim=True)",
+           "    return torch.exp(x - torch.log(torch.exp(x).sum(dim=dim, keepdim=True)))",
+           "logits near +1000 (e^x overflows"),
     Mutant("softmax", "return torch.diag(s) - torch.outer(s, s)", "return torch.diag(s)", "diag(s) only"),
     Mutant("softmax", "return torch.diag(s) - torch.outer(s, s)", "return torch.diag(s * (1 - s))", "diag(s(1 − s)): only the diagonal"),
     Mutant("softmax", "return torch.diag(s) - torch.outer(s, s)", "return torch.outer(s, s) - torch.diag(s)", "s sᵀ − diag(s): the sign is flipped"),
@@ -153,7 +160,11 @@ MUTANTS = [
     # ---------------------------------------------------------------- 11. MNIST
     Mutant("mnist_mlp", "return self.net(x.reshape(len(x), -1))", "return self.net(torch.zeros_like(x).reshape(len(x), -1))",
            "for every test image"),
-    Mutant("mnist_mlp", "            opt.step()\n", "", "close to chance"),
+    Mutant("mnist_mlp", "            opt.step()\n", "", "no update was applied. Is optimizer.step() called"),
+    # under-trained but complete (all three calls): the measurement, never a missing optimizer.step()
+    Mutant("mnist_mlp", "max_lr=3e-3", "max_lr=1e-7", "although the weights changed"),
+    Mutant("mnist_mlp", "loss = F.cross_entropy(model(X[idx]), y[idx])",
+           "loss = F.cross_entropy(model(X[idx]), y[idx][torch.randperm(len(idx))])", "although the weights changed"),
     Mutant("mnist_mlp", "nn.Linear(64, 10))", "nn.Linear(64, 10), nn.Softmax(dim=1), nn.Linear(10, 5))", "logits of shape (3, 10)"),
     Mutant("mnist_mlp", "    return MLP()\n", "    return MLP\n", "should return a torch.nn.Module"),
     Mutant("mnist_mlp", "epochs, batch_size = 5, 64", "epochs, batch_size = 1, 2000", "is below the required 0.90"),
@@ -349,7 +360,7 @@ def softmax_jacobian(s):
         "cross_entropy": '''import torch
 
 def cross_entropy(logits, y):
-    return torch.nn.functional.cross_entropy(logits, y)
+    return (torch.logsumexp(logits, dim=1) - logits.gather(1, y.long()[:, None]).squeeze(1)).mean()
 ''',
         "mlp_forward": '''import torch
 
@@ -445,4 +456,161 @@ def train(model, X, y):
 ''',
         "concepts": 'q_dropout = "b"\nq_softmax_max = "c"\nq_sigmoid_saturation = "a"\nq_dropout_eval = "d"\n',
     }),
+]
+
+
+# CS231n's layer-by-layer conventions: each affine and ReLU written out with its own cache, the softmax loss's
+# gradient (probs - onehot) / N, batch norm through x̂, dropout's mask scaled when drawn, the numerical gradient
+# with np.nditer over a numpy copy
+CS231N_LAYERS = {
+    "mlp_forward": '''import torch
+
+def mlp3_forward(X, params):
+    z1 = X.mm(params["A1"].t()) + params["b1"]
+    x1 = z1 * (z1 > 0)
+    z2 = x1.mm(params["A2"].t()) + params["b2"]
+    x2 = z2 * (z2 > 0)
+    z3 = x2.mm(params["A3"].t()) + params["b3"]
+    shifted = z3 - z3.max(dim=1, keepdim=True).values
+    x3 = torch.exp(shifted - torch.logsumexp(shifted, dim=1, keepdim=True))
+    return x3, {"x0": X, "z1": z1, "x1": x1, "z2": z2, "x2": x2, "z3": z3, "x3": x3}
+''',
+    "mlp_backward": '''import torch
+
+def mlp3_backward(cache, params, y):
+    probs = cache["x3"]
+    N = probs.shape[0]
+    dz3 = probs.clone()
+    dz3[torch.arange(N), y] -= 1
+    dz3 /= N
+    dx2 = dz3.mm(params["A3"])
+    dz2 = dx2.clone()
+    dz2[cache["z2"] <= 0] = 0
+    dx1 = dz2.mm(params["A2"])
+    dz1 = dx1.clone()
+    dz1[cache["z1"] <= 0] = 0
+    return {"A3": dz3.t().mm(cache["x2"]), "b3": dz3.sum(0),
+            "A2": dz2.t().mm(cache["x1"]), "b2": dz2.sum(0),
+            "A1": dz1.t().mm(cache["x0"]), "b1": dz1.sum(0)}
+''',
+    "grad_check": '''import numpy as np
+
+def relative_error(g_a, g_n):
+    a, b = np.asarray(g_a, dtype=np.float64), np.asarray(g_n, dtype=np.float64)
+    num = np.sqrt(np.sum((a - b) ** 2))
+    den = max(np.sqrt(np.sum(a ** 2)), np.sqrt(np.sum(b ** 2)))
+    return 0.0 if den == 0 else float(num / den)
+
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        fxph = float(f(x))
+        x[ix] = old - h
+        fxmh = float(f(x))
+        x[ix] = old
+        grad[ix] = (fxph - fxmh) / (2 * h)
+        it.iternext()
+    return grad
+''',
+    "regularization": '''import torch
+
+def l2_update(w, grad, lr, lam):
+    return (1 - 2 * lr * lam) * w - lr * grad
+
+def l1_update(w, grad, lr, lam):
+    return w - lr * grad - lr * lam * torch.sign(w)
+''',
+    "dropout": '''import torch
+
+def dropout(x, p, mask=None, training=True):
+    if not training:
+        return x
+    keep = 1.0 - p
+    if mask is None:
+        mask = torch.rand(x.shape, device=x.device) < keep
+    return x * (mask.to(x.dtype) / keep)
+''',
+    "batch_norm": '''import torch
+
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    mu = x.mean(dim=0, keepdim=True)
+    var = x.var(dim=0, unbiased=False, keepdim=True)
+    x_hat = (x - mu) * torch.rsqrt(var + eps)
+    return gamma * x_hat + beta
+''',
+}
+
+# d2l's conventions: softmax as exp / sum with keepdim after a max shift (d2l adds the shift), cross-entropy by
+# picking log-probabilities with gather, SGD updating copies in place, mini-batches from a shuffled index list
+D2L_BASICS = {
+    "softmax": '''import torch
+
+def softmax(x, dim=-1):
+    X_exp = torch.exp(x - torch.amax(x, dim=dim, keepdim=True))
+    partition = X_exp.sum(dim, keepdim=True)
+    return X_exp / partition
+
+def softmax_jacobian(s):
+    return torch.diag(s) - s.unsqueeze(1) @ s.unsqueeze(0)
+''',
+    "cross_entropy": '''import torch
+
+def cross_entropy(logits, y):
+    m = logits.max(dim=1, keepdim=True).values
+    log_probs = logits - m - torch.log(torch.exp(logits - m).sum(dim=1, keepdim=True))
+    return -log_probs.gather(1, y.reshape(-1, 1).long()).mean()
+''',
+    "sgd": '''import random
+import torch
+
+def sgd_step(params, grads, lr):
+    new = {}
+    for name, param in params.items():
+        p = param.clone()
+        p -= lr * grads[name]
+        new[name] = p
+    return new
+
+def minibatches(N, batch_size, drop_last=False):
+    indices = list(range(N))
+    random.shuffle(indices)
+    batches = []
+    for i in range(0, N, batch_size):
+        batch = indices[i:min(i + batch_size, N)]
+        if drop_last and len(batch) < batch_size:
+            break
+        batches.append(torch.tensor(batch, dtype=torch.int64))
+    return batches
+''',
+}
+
+# float32 arithmetic where its precision is enough: the activation derivatives by other formulas
+FLOAT32_ACTIVATIONS = {
+    "activation_grads": '''import torch
+
+def sigmoid_grad(x):
+    e = torch.exp(-x.abs().float())  # e^{-|x|} never overflows; σ(x)(1 − σ(x)) = e^{-|x|} / (1 + e^{-|x|})²
+    return e / (1 + e) ** 2
+
+def tanh_grad(x):
+    return 1 / torch.cosh(x.float().clamp(-40, 40)) ** 2
+
+def relu_grad(x):
+    return torch.where(x > 0, 1.0, 0.0).float()
+
+def elu_grad(x, alpha=1.0):
+    x = x.float()
+    return torch.where(x > 0, torch.ones_like(x), alpha * torch.exp(torch.minimum(x, torch.zeros_like(x))))
+''',
+}
+
+STYLES += [
+    Style("CS231n layers: explicit caches, (probs − onehot)/N, x̂ batch norm, np.nditer gradient check", CS231N_LAYERS),
+    Style("d2l basics: softmax by partition, gather cross-entropy, in-place SGD on copies, list mini-batches", D2L_BASICS),
+    Style("float32 activation derivatives by other formulas", FLOAT32_ACTIVATIONS),
 ]

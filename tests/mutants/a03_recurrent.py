@@ -309,3 +309,135 @@ def _hand_literals(student: str) -> dict[str, str]:
 
 
 STYLES.append(Style("hand answers typed as rounded numbers, letters with spaces and capitals", _hand_literals("self-learner")))
+
+
+# Colah's and CS231n's arrangement: one matrix product on the concatenation [x, h] (weights side by side), gates
+# sliced by rows; the sequence written into a preallocated tensor, the backward direction by reversed indices.
+CONCATENATED = {
+    "elman_step": '''import torch
+
+def elman_step(x, h_prev, W_xh, W_hh, b_h, W_hy, b_y):
+    h = torch.tanh(torch.cat([x, h_prev], dim=1) @ torch.cat([W_xh, W_hh], dim=1).T + b_h)
+    return h, torch.nn.functional.linear(h, W_hy, b_y)
+''',
+    "jordan_step": '''import torch
+
+def jordan_step(x, h_prev, y_prev, W_xh, W_hh, W_yh, b_h, W_hy, b_y):
+    stacked = torch.cat([x, h_prev, y_prev], dim=1)
+    h = torch.tanh(stacked @ torch.cat([W_xh, W_hh, W_yh], dim=1).T + b_h)
+    return h, h @ W_hy.T + b_y
+''',
+    "lstm_step": '''import torch
+
+def lstm_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    H = h_prev.shape[1]
+    a = torch.cat([x, h_prev], dim=1) @ torch.cat([W_ih, W_hh], dim=1).T + (b_ih + b_hh)
+    i = torch.sigmoid(a[:, :H])
+    f = torch.sigmoid(a[:, H:2 * H])
+    g = torch.tanh(a[:, 2 * H:3 * H])
+    o = torch.sigmoid(a[:, 3 * H:])
+    c = f * c_prev + i * g
+    return o * torch.tanh(c), c
+''',
+    "gru_step": '''import torch
+
+def gru_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    H = h_prev.shape[1]
+    gi = x @ W_ih.T + b_ih
+    gh = h_prev @ W_hh.T + b_hh
+    r = torch.sigmoid(gi[:, :H] + gh[:, :H])
+    z = torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+    n = torch.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+    return n + z * (h_prev - n)
+''',
+    "lstm_unroll": '''import torch
+
+def lstm_unroll(xs, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    B, T, _ = xs.shape
+    hs = xs.new_empty(B, T, h0.shape[1])
+    h, c = h0, c0
+    for t in range(T):
+        h, c = lstm_step(xs[:, t, :], h, c, W_ih, W_hh, b_ih, b_hh)
+        hs[:, t, :] = h
+    return hs, (h, c)
+''',
+    "bidirectional_lstm": '''import torch
+
+def bidirectional_lstm(xs, params_fwd, params_bwd, h0=None, c0=None):
+    B, T, _ = xs.shape
+    H = params_fwd["W_hh"].shape[1]
+    zeros = torch.zeros(2, B, H, dtype=xs.dtype, device=xs.device)
+    h0 = zeros if h0 is None else h0
+    c0 = zeros if c0 is None else c0
+    backwards = torch.arange(T - 1, -1, -1, device=xs.device)
+    fwd, _ = lstm_unroll(xs, h0[0], c0[0], params_fwd["W_ih"], params_fwd["W_hh"], params_fwd["b_ih"], params_fwd["b_hh"])
+    bwd, _ = lstm_unroll(xs[:, backwards], h0[1], c0[1], params_bwd["W_ih"], params_bwd["W_hh"], params_bwd["b_ih"],
+                         params_bwd["b_hh"])
+    return torch.cat([fwd, bwd[:, backwards]], dim=2)
+''',
+}
+
+# numpy in float32, vectorised over the batch: the cells only (their tests accept float32's tolerance)
+NUMPY_FLOAT32 = {
+    name: "import numpy as np\n\n\ndef _f32(*arrays):\n    return [np.asarray(a, dtype=np.float32) for a in arrays]\n\n\n"
+          "def _sigmoid(a):\n    return 1.0 / (1.0 + np.exp(-a))\n\n\n" + body
+    for name, body in {
+        "elman_step": '''def elman_step(x, h_prev, W_xh, W_hh, b_h, W_hy, b_y):
+    x, h_prev, W_xh, W_hh, b_h, W_hy, b_y = _f32(x, h_prev, W_xh, W_hh, b_h, W_hy, b_y)
+    h = np.tanh(x @ W_xh.T + h_prev @ W_hh.T + b_h)
+    return h, h @ W_hy.T + b_y
+''',
+        "jordan_step": '''def jordan_step(x, h_prev, y_prev, W_xh, W_hh, W_yh, b_h, W_hy, b_y):
+    x, h_prev, y_prev, W_xh, W_hh, W_yh, b_h, W_hy, b_y = _f32(x, h_prev, y_prev, W_xh, W_hh, W_yh, b_h, W_hy, b_y)
+    h = np.tanh(x @ W_xh.T + h_prev @ W_hh.T + y_prev @ W_yh.T + b_h)
+    return h, h @ W_hy.T + b_y
+''',
+        "lstm_step": '''def lstm_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh = _f32(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+    i, f, g, o = np.split(x @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh, 4, axis=1)
+    c = _sigmoid(f) * c_prev + _sigmoid(i) * np.tanh(g)
+    return _sigmoid(o) * np.tanh(c), c
+''',
+        "gru_step": '''def gru_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    x, h_prev, W_ih, W_hh, b_ih, b_hh = _f32(x, h_prev, W_ih, W_hh, b_ih, b_hh)
+    i_r, i_z, i_n = np.split(x @ W_ih.T + b_ih, 3, axis=1)
+    h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = _sigmoid(i_r + h_r), _sigmoid(i_z + h_z)
+    n = np.tanh(i_n + r * h_n)
+    return (1.0 - z) * n + z * h_prev
+''',
+    }.items()
+}
+
+# BPTT by forward-mode sensitivities (real-time recurrent learning): dh_t/dθ carried forward with h_t, the loss's
+# gradient summed as the errors appear; the same gradients as back-propagation through time, in the other order.
+FORWARD_MODE_BPTT = {
+    "bptt": '''import torch
+
+def bptt(xs, w_xh, w_hh, b_h, w_hy, b_y, h0=0.0):
+    h = torch.as_tensor(h0, dtype=xs.dtype)
+    dh = {"w_xh": 0.0, "w_hh": 0.0, "b_h": 0.0}  # dh_t / dθ for the recurrent parameters
+    grads = {"w_xh": 0.0, "w_hh": 0.0, "b_h": 0.0, "w_hy": 0.0, "b_y": 0.0}
+    loss = 0.0
+    for t in range(len(xs) - 1):
+        h_new = torch.tanh(w_hh * h + w_xh * xs[t] + b_h)
+        local = 1 - h_new ** 2
+        dh = {"w_xh": local * (xs[t] + w_hh * dh["w_xh"]),
+              "w_hh": local * (h + w_hh * dh["w_hh"]),
+              "b_h": local * (1 + w_hh * dh["b_h"])}
+        h = h_new
+        error = w_hy * h + b_y - xs[t + 1]
+        loss = loss + error ** 2
+        grads["w_hy"] = grads["w_hy"] + 2 * error * h
+        grads["b_y"] = grads["b_y"] + 2 * error
+        for name in dh:
+            grads[name] = grads[name] + 2 * error * w_hy * dh[name]
+    return loss, grads
+''',
+}
+
+STYLES += [
+    Style("one product on the concatenation [x, h], gates sliced by rows, reversed indices", CONCATENATED),
+    Style("numpy float32 cells", NUMPY_FLOAT32),
+    Style("BPTT by forward-mode sensitivities", FORWARD_MODE_BPTT),
+]

@@ -59,8 +59,10 @@ MUTANTS = [
     # 2. denoising
     Mutant("train", "loss = F.binary_cross_entropy(out, batch)", "loss = F.binary_cross_entropy(out, inputs)",
            "compares the output with the noisy input"),
+    # correct but under-trained (a learning rate 1000 times too small): told the measurement, not the noisy target
+    Mutant("train", "max_lr=2e-2", "max_lr=2e-5", "so they do not show a noisy target"),
     Mutant("noise", "return (x + std * torch.randn_like(x)).clamp(0.0, 1.0)", "return x + std * torch.randn_like(x)",
-           "not clipped to [0, 1]"),
+           "the noisy image not clipped to"),
     Mutant("noise", "std * torch.randn_like(x)", "std**2 * torch.randn_like(x)", "std² used as the standard deviation"),
     Mutant("noise", "std * torch.randn_like(x)", "std**0.5 * torch.randn_like(x)", "the square root of std"),
     Mutant("noise", "std * torch.randn_like(x)", "std * (2 * torch.rand_like(x) - 1)", "uniform noise"),
@@ -242,3 +244,86 @@ def l1_activity_penalty(activations, lam):
 # The tasks whose tests use each answer cell (the quality gate grades a mutant on those only; the model and the
 # training loop are used by every trained task).
 CELL_TASKS = {"noise": ("denoising",), "q_pca_vs_ae": ("pca",)}
+
+
+# torch.where and torch.normal for the corruptions, the KL written as ρ log ρ − ρ log ρ̂ + …, the L1 through
+# vector norms, the anomaly score as a squared norm over the pixel count
+OTHER_FORMULAS = {
+    "noise": '''import torch
+
+def gaussian_noise(x, std):
+    noise = torch.normal(0.0, std, size=x.shape, dtype=x.dtype, device=x.device)
+    return torch.clip(x + noise, min=0.0, max=1.0)
+
+def masking_noise(x, p):
+    return torch.where(torch.rand(x.shape, device=x.device) < p, torch.zeros_like(x), x)
+''',
+    "sparse": '''import torch
+
+def kl_sparsity_penalty(activations, rho=0.05, beta=1e-3, eps=1e-8):
+    rho_hat = torch.clamp(activations.mean(0), eps, 1 - eps)
+    kl = (rho * torch.log(torch.tensor(rho)) - rho * torch.log(rho_hat)
+          + (1 - rho) * torch.log(torch.tensor(1 - rho)) - (1 - rho) * torch.log1p(-rho_hat))
+    return beta * torch.sum(kl)
+
+def l1_activity_penalty(activations, lam):
+    return lam * torch.linalg.vector_norm(activations, ord=1, dim=1).mean()
+''',
+    "anomaly": '''import torch
+
+def select_normal(X, y, anomaly_class):
+    keep = torch.nonzero(y != anomaly_class).squeeze(1)
+    return X.index_select(0, keep)
+
+def anomaly_scores(model, X):
+    model.eval()
+    with torch.no_grad():
+        error = X - model.decode(model.encode(X))
+    return torch.linalg.vector_norm(error, dim=1) ** 2 / X.shape[1]
+''',
+}
+
+# PCA by the eigen-decomposition of the covariance matrix, in numpy (the textbook derivation, not the SVD)
+PCA_BY_EIGH = {
+    "pca": '''import numpy as np
+import torch
+
+def pca_reconstruct(X_train, X_test, k):
+    A = np.asarray(X_train, dtype=np.float64)
+    B = np.asarray(X_test, dtype=np.float64)
+    mu = A.mean(axis=0)
+    cov = (A - mu).T @ (A - mu) / (len(A) - 1)
+    values, vectors = np.linalg.eigh(cov)  # ascending eigenvalues
+    V = vectors[:, np.argsort(values)[::-1][:k]]
+    return torch.from_numpy(mu + (B - mu) @ V @ V.T)
+''',
+}
+
+# float32 throughout the corruptions and penalties, the KL through xlogy-style terms
+FLOAT32_PENALTIES = {
+    "noise": '''import torch
+
+def gaussian_noise(x, std):
+    x = x.float()
+    return (x + torch.randn_like(x) * std).clamp_(0, 1)
+
+def masking_noise(x, p):
+    x = x.float()
+    return x * torch.bernoulli(torch.full_like(x, 1 - p))
+''',
+    "sparse": '''import torch
+
+def kl_sparsity_penalty(activations, rho=0.05, beta=1e-3, eps=1e-8):
+    rho_hat = activations.float().mean(dim=0).clamp(eps, 1 - eps)
+    return beta * (rho * (rho / rho_hat).log() + (1 - rho) * ((1 - rho) / (1 - rho_hat)).log()).sum()
+
+def l1_activity_penalty(activations, lam):
+    return lam * activations.float().abs().sum() / activations.shape[0]
+''',
+}
+
+STYLES += [
+    Style("torch.where and torch.normal corruptions, the KL expanded, norms for L1 and anomaly scores", OTHER_FORMULAS),
+    Style("PCA by the eigen-decomposition of the covariance, in numpy", PCA_BY_EIGH),
+    Style("float32 corruptions and penalties", FLOAT32_PENALTIES),
+]

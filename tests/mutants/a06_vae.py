@@ -151,3 +151,88 @@ STYLES = [
 
 # The tasks whose tests use each answer cell (the quality gate grades a mutant on those only; `vae` is used by all).
 CELL_TASKS = {"interpolate": ("sampling",), "train": ("encoder", "trained_vae", "sampling")}
+
+
+# The KL written per dimension as ½(μ² + σ² − log σ² − 1), the BCE from logits as softplus(l) − x·l (the form
+# F.binary_cross_entropy_with_logits computes), the interpolation with torch.lerp
+SOFTPLUS_FORMS = {
+    "reparameterize": '''import torch
+
+def reparameterize(mu, logvar, eps):
+    return torch.addcmul(mu, logvar.mul(0.5).exp(), eps)
+''',
+    "kl": '''def kl_to_standard_normal(mu, logvar):
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=-1)
+''',
+    "elbo": '''import torch.nn.functional as F
+
+def negative_elbo(x, logits, mu, logvar, beta=1.0):
+    recon = (F.softplus(logits) - x * logits).sum(dim=1)
+    kl = kl_to_standard_normal(mu, logvar)
+    return recon.mean() + beta * kl.mean(), recon.mean(), kl.mean()
+''',
+    "interpolate": '''import torch
+
+def interpolate(z0, z1, steps):
+    weights = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)
+    return torch.stack([torch.lerp(z0, z1, w) for w in weights])
+''',
+}
+
+# torch.distributions, as in Pyro-style VAE code: the KL of two Normals and a Bernoulli likelihood on logits
+# (validate_args off: the pixels are grey levels in [0, 1], the continuous relaxation the lecture uses)
+DISTRIBUTIONS = {
+    "reparameterize": '''import torch
+
+def reparameterize(mu, logvar, eps):
+    std = torch.sqrt(torch.exp(logvar))
+    return mu + std * eps
+''',
+    "kl": '''import torch
+from torch.distributions import Normal, kl_divergence
+
+def kl_to_standard_normal(mu, logvar):
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return kl_divergence(q, p).sum(dim=1)
+''',
+    "elbo": '''from torch.distributions import Bernoulli
+
+def negative_elbo(x, logits, mu, logvar, beta=1.0):
+    recon = -Bernoulli(logits=logits, validate_args=False).log_prob(x).sum(dim=1)
+    kl = kl_to_standard_normal(mu, logvar)
+    loss = (recon + beta * kl).mean()
+    return loss, recon.mean(), kl.mean()
+''',
+}
+
+# float32 arithmetic, log-sigmoids for both halves of the BCE
+FLOAT32_LOSSES = {
+    "reparameterize": '''import torch
+
+def reparameterize(mu, logvar, eps):
+    mu, logvar, eps = mu.float(), logvar.float(), eps.float()
+    return mu + torch.exp(logvar / 2) * eps
+''',
+    "kl": '''import torch
+
+def kl_to_standard_normal(mu, logvar):
+    mu, logvar = mu.float(), logvar.float()
+    return -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum(1)
+''',
+    "elbo": '''import torch
+import torch.nn.functional as F
+
+def negative_elbo(x, logits, mu, logvar, beta=1.0):
+    x, logits = x.float(), logits.float()
+    recon = -(x * F.logsigmoid(logits) + (1 - x) * F.logsigmoid(-logits)).sum(1)
+    kl = kl_to_standard_normal(mu, logvar)
+    return (recon + beta * kl).mean(), recon.mean(), kl.mean()
+''',
+}
+
+STYLES += [
+    Style("addcmul, KL per dimension, softplus BCE, lerp interpolation", SOFTPLUS_FORMS),
+    Style("torch.distributions: Normal KL, Bernoulli likelihood on logits", DISTRIBUTIONS),
+    Style("float32 with log-sigmoid BCE", FLOAT32_LOSSES),
+]

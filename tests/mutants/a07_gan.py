@@ -25,6 +25,11 @@ MUTANTS = [
            "return -F.binary_cross_entropy_with_logits(d_fake_logits, torch.zeros_like(d_fake_logits))", "the saturating loss"),
     Mutant("generator_loss", "return F.binary_cross_entropy_with_logits(", "return -F.binary_cross_entropy_with_logits(", "the sign flipped"),
     Mutant("generator_loss", "torch.ones_like(d_fake_logits)", "torch.zeros_like(d_fake_logits)", "the labels 0 instead of 1"),
+    # log of a sigmoid computed directly: exact for moderate logits, log 0 for large negative ones
+    Mutant("generator_loss", "return F.binary_cross_entropy_with_logits(d_fake_logits, torch.ones_like(d_fake_logits))",
+           "return -torch.log(torch.sigmoid(d_fake_logits)).mean()", "NaN or infinite"),
+    Mutant("discriminator_loss", "real_term = F.binary_cross_entropy_with_logits(d_real_logits, torch.ones_like(d_real_logits))",
+           "real_term = -torch.log(torch.sigmoid(d_real_logits)).mean()", "NaN or infinite"),
     Mutant("generator_loss", "F.binary_cross_entropy_with_logits(", "F.binary_cross_entropy(", "the sigmoid is missing"),
     Mutant("generator_loss", "torch.ones_like(d_fake_logits))", "torch.ones_like(d_fake_logits), reduction=\"sum\")", "a sum instead of a mean"),
     # 4. the step
@@ -179,3 +184,92 @@ def train_gan(G, D, data, steps=600, seconds=25.0, batch_size=128, lr=2e-3):
 
 # The tasks whose tests use each answer cell (the quality gate grades a mutant on those only; `modules` is used by all).
 CELL_TASKS = {"train_gan": ("ring", "digits")}
+
+
+# nn.BCEWithLogitsLoss modules; D frozen by switching each parameter's requires_grad; set_to_none zeroing
+BCE_MODULES = {
+    "discriminator_loss": '''import torch
+import torch.nn as nn
+
+def discriminator_loss(d_real_logits, d_fake_logits):
+    criterion = nn.BCEWithLogitsLoss()
+    return criterion(d_real_logits, torch.ones_like(d_real_logits)) + criterion(d_fake_logits, torch.zeros_like(d_fake_logits))
+''',
+    "generator_loss": '''import torch
+import torch.nn as nn
+
+def generator_loss_nonsaturating(d_fake_logits):
+    return nn.BCEWithLogitsLoss()(d_fake_logits, torch.ones_like(d_fake_logits))
+''',
+    "gan_step": '''def gan_step(G, D, opt_G, opt_D, real, z):
+    fake = G(z)
+    opt_D.zero_grad(set_to_none=True)
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    for p in D.parameters():
+        p.requires_grad = False
+    opt_G.zero_grad(set_to_none=True)
+    g_loss = generator_loss_nonsaturating(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    for p in D.parameters():
+        p.requires_grad = True
+    return {"d_loss": float(d_loss), "g_loss": float(g_loss)}
+''',
+}
+
+# log(1 + e^x) written as logaddexp(0, x); the fakes for D drawn under no_grad, G's own forward pass afterwards
+LOGADDEXP = {
+    "discriminator_loss": '''import torch
+
+def discriminator_loss(d_real_logits, d_fake_logits):
+    zero_r, zero_f = torch.zeros_like(d_real_logits), torch.zeros_like(d_fake_logits)
+    return torch.logaddexp(zero_r, -d_real_logits).mean() + torch.logaddexp(zero_f, d_fake_logits).mean()
+''',
+    "generator_loss": '''import torch
+
+def generator_loss_nonsaturating(d_fake_logits):
+    return torch.logaddexp(torch.zeros_like(d_fake_logits), -d_fake_logits).mean()
+''',
+    "gan_step": '''import torch
+
+def gan_step(G, D, opt_G, opt_D, real, z):
+    with torch.no_grad():
+        fake = G(z)
+    d_loss = discriminator_loss(D(real), D(fake))
+    opt_D.zero_grad()
+    d_loss.backward()
+    opt_D.step()
+    D.requires_grad_(False)
+    try:
+        g_loss = generator_loss_nonsaturating(D(G(z)))
+        opt_G.zero_grad()
+        g_loss.backward()
+        opt_G.step()
+    finally:
+        D.requires_grad_(True)
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+''',
+}
+
+# float32 softplus losses (softplus(−ℓ) = −log σ(ℓ)), written as the sum of the two means
+FLOAT32_SOFTPLUS = {
+    "discriminator_loss": '''import torch.nn.functional as F
+
+def discriminator_loss(d_real_logits, d_fake_logits):
+    real, fake = d_real_logits.float(), d_fake_logits.float()
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+''',
+    "generator_loss": '''import torch.nn.functional as F
+
+def generator_loss_nonsaturating(d_fake_logits):
+    return F.softplus(-d_fake_logits.float()).mean()
+''',
+}
+
+STYLES += [
+    Style("BCEWithLogitsLoss modules, D frozen parameter by parameter", BCE_MODULES),
+    Style("logaddexp losses, no_grad fakes for D and a second G pass", LOGADDEXP),
+    Style("float32 softplus losses", FLOAT32_SOFTPLUS),
+]
