@@ -4,8 +4,8 @@ Students and self-learners, inside Jupyter: `from grader import check; check("si
 """
 
 
-def check(task: str | None = None, notebook: str | None = None) -> None:
+def check(task: str | None = None, notebook: str | None = None, assignment: str | None = None) -> None:
     """Run the public checks of one task (or all) on the saved notebook; see grader.student_check."""
     from grader.student_check import check as run_check
 
-    run_check(task, notebook)
+    run_check(task, notebook, assignment)

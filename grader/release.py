@@ -21,6 +21,8 @@ writes assignments/<id>/<notebook>.ipynb from the notebook course.yaml names, in
    committed release does not change with nbgrader's version, and `tests/test_release.py` can compare bytes.
 
 Only the notebook named in course.yaml is released (nbgrader would also copy other files in the source folder).
+
+`release` then builds each assignment's student kit into kits/<id>/ from that release (see grader/kit.py).
 """
 from __future__ import annotations
 
@@ -58,10 +60,17 @@ def build_release(course: Course, assignment_id: str, out_dir: Path) -> Path:
     return target
 
 
-def release(course: Course, assignment_id: str | None = None) -> list[Path]:
-    """Build the release of one assignment (default: of all) into the course's assignments/ folder."""
+def release(course: Course, assignment_id: str | None = None, *, kits: bool = True) -> list[Path]:
+    """Build the release of one assignment (default: of all) into assignments/, and its student kit into kits/."""
+    from grader.kit import KIT_DIR, KIT_ASSIGNMENTS, write_kit
+
     ids = [assignment_id] if assignment_id else [a.id for a in course.assignments]
-    return [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
+    built = [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
+    if kits:
+        for aid, notebook in zip(ids, built):
+            if aid in KIT_ASSIGNMENTS:
+                write_kit(course, aid, course.root / KIT_DIR, notebook)
+    return built
 
 
 def check_source(notebook: Path) -> None:

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from grader.course import Course, load_course
+from grader.kit import KIT_ASSIGNMENTS, KIT_DIR
 from grader.release import STUB, ReleaseError, build_release, release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +110,9 @@ def test_release_writes_only_assignments_quietly_and_deterministically(tmp_path,
     paths = release(course)
     after = {p for p in tmp_path.rglob("*") if p.is_file()}
     expected = {tmp_path / committed(a).relative_to(ROOT) for a in COURSE.assignments}
-    assert after - before == expected and set(paths) == expected
+    kits = {p for p in (tmp_path / KIT_DIR).rglob("*") if p.is_file()}  # the student kits (tests/test_kit.py)
+    assert {p.relative_to(tmp_path / KIT_DIR).parts[0] for p in kits} == set(KIT_ASSIGNMENTS)
+    assert after - before - kits == expected and set(paths) == expected
     assert capfd.readouterr() == ("", "")
     for a in COURSE.assignments:
         assert (tmp_path / committed(a).relative_to(ROOT)).read_bytes() == built[a.id].read_bytes(), "not deterministic"

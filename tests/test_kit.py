@@ -1,0 +1,385 @@
+"""The student kits (kits/<id>/): built byte-identically, leak nothing, and give the grader's public verdicts.
+
+The kit's checker (`coursecheck`) runs here in this process on namespaces built the way the grader's worker
+builds them; tests/test_kit_kernel.py runs it in real Jupyter kernels from a fresh virtualenv.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursecheck.runner import Kit
+from grader.course import load_course
+from grader.engine import grade
+from grader.kit import KIT_ASSIGNMENTS, KIT_DIR, write_kit, submission_names
+from grader.sandbox import Sandbox
+from grader.submission import assemble
+from tests.test_assignments import tasks_of
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = load_course(ROOT)
+SECRET = b"kit-same-verdict"
+NAMED = re.compile(r"it looks like (.+?)\.(?: |$)")
+
+
+def kit_folder(assignment_id: str) -> Path:
+    return ROOT / KIT_DIR / assignment_id
+
+
+def kit_data(assignment_id: str) -> Path:
+    return kit_folder(assignment_id) / "coursecheck" / "assignments" / assignment_id
+
+
+def release_notebook(assignment_id: str) -> Path:
+    return ROOT / "assignments" / assignment_id / Path(COURSE.assignment(assignment_id).notebook).name
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+# ------------------------------------------------------------------------------------------------ build and drift
+@pytest.mark.parametrize("assignment_id", KIT_ASSIGNMENTS)
+def test_the_committed_kit_is_what_the_build_makes_now(assignment_id, tmp_path):
+    """Does rebuilding the kit from the committed release give the committed kit, byte for byte?"""
+    built = write_kit(COURSE, assignment_id, tmp_path, release_notebook(assignment_id))
+    committed = files_of(kit_folder(assignment_id))
+    rebuilt = files_of(built)
+    assert sorted(committed) == sorted(rebuilt), "the kit's files changed: run `grader release` and commit kits/"
+    stale = [name for name in rebuilt if rebuilt[name] != committed[name]]
+    assert not stale, f"kits/{assignment_id} is stale in {stale}: run `grader release {assignment_id}` and commit kits/"
+
+
+def test_the_kit_ships_the_checker_unchanged():
+    """Is the checker inside each kit the repository's coursecheck package, and its compare the grader's?"""
+    source = ROOT / "coursecheck"
+    assert (source / "compare.py").read_bytes() == (ROOT / "grader" / "compare.py").read_bytes(), (
+        "coursecheck/compare.py must be a copy of grader/compare.py (the kit's feedback is the grader's)")
+    for assignment_id in KIT_ASSIGNMENTS:
+        for module in source.glob("*.py"):
+            assert (kit_folder(assignment_id) / "coursecheck" / module.name).read_bytes() == module.read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------ leak scan
+# Loop and branch headers (`for i in (1, 2, 3):`) are written the same way in inputs' code and in answers.
+GENERIC_STARTS = ("for ", "if ", "elif ", "else", "with ", "return ", "def ", "#", "import ", "from ")
+
+
+def solution_lines(assignment_id: str) -> set[str]:
+    """The code lines of the solution regions that could only come from an answer."""
+    nb = nbformat.read(str(ROOT / COURSE.assignment(assignment_id).notebook), as_version=4)
+    lines, inside = set(), False
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 16 and not line.strip().startswith(GENERIC_STARTS):
+                lines.add(line.strip())
+    return lines
+
+
+def reference_body_lines() -> set[str]:
+    """Every code line of every function body in reference/ (docstrings and short lines left out)."""
+    lines = set()
+    for path in (ROOT / "reference").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                for stmt in body:
+                    for line in ast.unparse(stmt).splitlines():
+                        if len(line.strip()) >= 24:
+                            lines.add(line.strip())
+    return lines
+
+
+def hidden_tests(assignment_id: str) -> list[tuple[str, str]]:
+    """(name, title) of every hidden test of the assignment's grader."""
+    tree = ast.parse((ROOT / COURSE.assignment(assignment_id).grader).read_text(encoding="utf-8"))
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and any("hidden" in ast.unparse(d) for d in node.decorator_list):
+            out.append((node.name, (ast.get_docstring(node) or "").strip().splitlines()[0]))
+    return out
+
+
+def kit_text(assignment_id: str) -> str:
+    folder = kit_folder(assignment_id)
+    parts = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".npz":
+            parts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("assignment_id", KIT_ASSIGNMENTS)
+def test_a_kit_ships_no_solution_no_reference_and_no_hidden_test(assignment_id):
+    """Is any line of a solution region, of a reference function or any hidden test's name or title in the kit?"""
+    text = kit_text(assignment_id)
+    kit_lines = {line.strip() for line in text.splitlines()}
+    leaked_solution = sorted(solution_lines(assignment_id) & kit_lines)
+    assert not leaked_solution, f"solution lines in kits/{assignment_id}: {leaked_solution[:5]}"
+    leaked_reference = sorted(line for line in reference_body_lines() if line in text)
+    assert not leaked_reference, f"reference code in kits/{assignment_id}: {leaked_reference[:5]}"
+    for name, title in hidden_tests(assignment_id):
+        assert name not in text, f"the hidden test {name} is named in kits/{assignment_id}"
+        assert title not in text, f"the hidden test {name}'s title is in kits/{assignment_id}"
+    assert "GRADER_SECRET" not in text and "import grader" not in text and "from grader" not in text.replace(
+        "from grader import check", "")  # the release's own import line is rewritten; see the notebook test below
+
+
+def test_the_leak_scan_finds_a_planted_leak(tmp_path):
+    """Would the scan's pieces catch a hidden title, a solution line and a reference line if they were shipped?"""
+    hidden = hidden_tests("a00_warmup")
+    assert hidden and solution_lines("a00_warmup") and reference_body_lines()
+    planted = "\n".join([hidden[0][1], next(iter(solution_lines("a00_warmup"))), next(iter(reference_body_lines()))])
+    assert hidden[0][1] in planted
+    assert solution_lines("a00_warmup") & {line.strip() for line in planted.splitlines()}
+    assert any(line in planted for line in reference_body_lines())
+
+
+@pytest.mark.parametrize("assignment_id", KIT_ASSIGNMENTS)
+def test_the_kit_notebook_is_the_release_with_the_kit_import(assignment_id):
+    """Is the kit's notebook the release, except that its import cell installs and imports the kit's checker?"""
+    release = json.loads(release_notebook(assignment_id).read_text(encoding="utf-8"))
+    kit = json.loads((kit_folder(assignment_id) / release_notebook(assignment_id).name).read_text(encoding="utf-8"))
+    changed = [(a, b) for a, b in zip(release["cells"], kit["cells"]) if a != b]
+    assert len(kit["cells"]) == len(release["cells"]) and changed
+    source = "".join(changed[0][1]["source"])
+    assert source.splitlines()[0].startswith("%pip install -q .") and "from coursecheck import check" in source
+    for before, after in changed[1:]:  # "try it" cells that load the grader's digits load the kit's copy
+        assert "".join(after["source"]) == "".join(before["source"]).replace("from grader.data", "from coursecheck.data")
+
+
+# ------------------------------------------------------------------------------------------------ same verdicts
+def _mutants(assignment_id: str):
+    try:
+        module = importlib.import_module(f"tests.mutants.{assignment_id}")
+    except ModuleNotFoundError:
+        return []
+    return list(getattr(module, "MUTANTS", []))
+
+
+def submissions(assignment_id: str) -> list[tuple[str, dict[str, str] | Path]]:
+    """(label, edited answer cells or a file): the solution, every example and every mutant."""
+    out: list[tuple[str, dict[str, str] | Path]] = [("solution", {})]
+    out += [(f"example {p.name}", p) for p in sorted((ROOT / "examples" / assignment_id).glob("*")) if p.suffix in (".py", ".ipynb")]
+    out += [(f"mutant {i}: {m.feedback}", {m.cell: m}) for i, m in enumerate(_mutants(assignment_id))]
+    return out
+
+
+CASES = [(aid, label, what) for aid in KIT_ASSIGNMENTS for label, what in submissions(aid)]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as sb:
+        yield sb
+
+
+def materialise(assignment_id: str, what, tmp_path: Path) -> Path:
+    """The submission as a file the grader reads: an example as it is, a mutant as an edited solution notebook."""
+    if isinstance(what, Path):
+        return what
+    source = ROOT / COURSE.assignment(assignment_id).notebook
+    nb = nbformat.read(str(source), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in what:
+            mutant = what[grade_id]
+            assert mutant.old in cell.source, f"mutant {mutant} does not apply"
+            cell.source = cell.source.replace(mutant.old, mutant.new)
+    path = tmp_path / source.name
+    nbformat.write(nb, str(path))
+    return path
+
+
+def kit_namespace(assignment_id: str, path: Path) -> dict:
+    """What a kernel that ran the submission's cells would hold (the grader's own loading rules); a cell that
+    raises stops there, as in a kernel; a notebook Jupyter could not open leaves the kernel empty."""
+    assignment = COURSE.assignment(assignment_id)
+    notebook = ROOT / assignment.notebook
+    try:
+        program = assemble(notebook, path, submission_names(ROOT / assignment.grader))
+    except Exception:
+        return {}
+    namespace: dict = {"__name__": "__main__"}
+    for cell in program.as_cells():
+        try:
+            exec(compile(cell["source"], f"<cell {cell['label']}>", "exec"), namespace)
+        except Exception:
+            pass
+    return namespace
+
+
+def named_mistake(feedback: str) -> str | None:
+    found = NAMED.search(feedback or "")
+    return found.group(1) if found else None
+
+
+@pytest.mark.parametrize("assignment_id, label, what", CASES, ids=[f"{a}-{l}" for a, l, _ in CASES])
+def test_the_kit_gives_the_graders_public_verdicts(assignment_id, label, what, sandbox, tmp_path, monkeypatch):
+    """Per public test: the same points and the same named mistake from the kit as from `grader check`?"""
+    def exit_kills_the_kernel(code=0):  # os._exit in a student's kernel ends it; here it must not end pytest
+        raise SystemExit(code)
+
+    monkeypatch.setattr(os, "_exit", exit_kills_the_kernel)
+    path = materialise(assignment_id, what, tmp_path)
+    # A mutant is checked on the tests of the tasks its cell feeds, as the quality gate grades it (the others are
+    # the solution's); this keeps a01's MNIST training out of the mutants that cannot change it.
+    tasks = tasks_of(assignment_id, list(what)) if isinstance(what, dict) and what else None
+    report = grade(path, assignment_id=assignment_id, course=COURSE, sandbox=sandbox, visibility="public", secret=SECRET,
+                   tasks=tasks)
+    graded = {t.name: t for t in report.tests}
+    kit = Kit(kit_data(assignment_id))
+    namespace = kit_namespace(assignment_id, path)
+    checked = {r.name: r for r in kit.run(namespace, None if tasks is None else sorted(tasks))}
+    for name, result in list(checked.items()):
+        if result.status == "timeout" and graded.get(name) and graded[name].status != "timeout":
+            # This shared test machine can slow a training run past its limit in one process and not the other;
+            # the verdicts are compared on what the code computes, so run that task again without the limit.
+            again = kit.run(namespace, [result.task], time_limits=False)
+            checked.update({r.name: r for r in again if r.name == name})
+    assert sorted(graded) == sorted(checked), "the kit must run exactly the grader's public tests"
+    for name, g in graded.items():
+        k = checked[name]
+        assert (k.points, named_mistake(k.feedback)) == (g.points, named_mistake(g.feedback)), (
+            f"{label}, {name}: grader {g.status} {g.points} {g.feedback!r}; kit {k.status} {k.points} {k.feedback!r}")
+
+
+# ------------------------------------------------------------------------------------------------ trust boundary
+def test_the_checker_runs_without_the_instructors_side_or_linux_only_modules(tmp_path):
+    """In a fresh interpreter with only the kit on its path and prctl/resource/fcntl/seccomp made unavailable,
+    does the checker name the mistake, and is no module of grader/ or reference/ loaded?"""
+    script = textwrap.dedent("""
+        import importlib.abc, sys
+        BLOCKED = {"prctl", "resource", "fcntl", "seccomp", "pyseccomp", "termios", "grp", "pwd"}
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in BLOCKED:
+                    raise ImportError(f"{name} is not available on this platform")
+        sys.meta_path.insert(0, Block())
+        for name in list(sys.modules):
+            if name.split(".")[0] in BLOCKED:
+                del sys.modules[name]
+        import torch
+        from coursecheck import run_checks
+        def sigmoid(x):
+            return 1 / (1 + torch.exp(x))
+        print(run_checks("sigmoid", namespace={"sigmoid": sigmoid}))
+        leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("grader", "reference"))
+        print("LOADED", leaked)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(kit_folder("a00_warmup")), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "it looks like 1 / (1 + e^x): the sign in the exponent is flipped" in done.stdout
+    assert "0 of 1 public checks pass" in done.stdout
+    assert "LOADED []" in done.stdout
+
+
+# ------------------------------------------------------------------------------------------------ finding the notebook
+def test_the_kernel_tells_the_assignment_from_the_notebook_it_reports(tmp_path, monkeypatch):
+    """With two kits installed, is a renamed notebook told apart by its cells' ids, from the path the front end
+    reports (JPY_SESSION_NAME, VS Code's __vsc_ipynb_file__), and else by the task's name?"""
+    from coursecheck import kernel
+
+    kits = {aid: Kit(kit_data(aid)) for aid in KIT_ASSIGNMENTS}
+    assert len(kits) >= 2
+    other = KIT_ASSIGNMENTS[-1]
+    renamed = tmp_path / "Untitled (1).ipynb"
+    renamed.write_bytes((kit_folder(other) / release_notebook(other).name).read_bytes())
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert kernel.identify(kits, {"__vsc_ipynb_file__": str(renamed)}, None) == (other, "")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(renamed))
+    assert kernel.identify(kits, {}, None) == (other, "")
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    assert kernel.identify(kits, {}, kits["a00_warmup"].tasks[0]) == ("a00_warmup", "")
+    chosen, why = kernel.identify(kits, {}, None)
+    assert chosen is None and "assignment=" in why
+
+
+def test_a_misspelt_task_or_nothing_run_yet_is_said_at_once(monkeypatch):
+    """Does check() name the tasks for a misspelt one, say when nothing of a task has been run yet, and warn
+    about a placeholder STUDENT_ID where an assignment has per-student numbers?"""
+    from coursecheck import run_checks, runner
+
+    monkeypatch.setattr(runner, "KITS", kit_folder("a00_warmup") / "coursecheck" / "assignments")
+    assert run_checks("sigmoids", namespace={}) == "No public check is called 'sigmoids' in a00_warmup. Tasks: sigmoid, relu, softmax."
+    assert run_checks("relu", namespace={}).startswith("Nothing of relu has been run yet (`relu` not defined")
+    assert "1 of 1 public checks pass" in run_checks("relu", namespace={"relu": lambda x: x.clamp(min=0)})
+
+
+def test_check_warns_while_student_id_is_the_placeholder(monkeypatch, tmp_path):
+    """Where an assignment has per-student numbers, does check() warn while STUDENT_ID is unset or the
+    placeholder, and not once it is the student's own id?"""
+    import shutil
+
+    from coursecheck import run_checks, runner
+
+    data = tmp_path / "a00_warmup"
+    shutil.copytree(kit_data("a00_warmup"), data)
+    meta = json.loads((data / "kit.json").read_text())
+    (data / "kit.json").write_text(json.dumps({**meta, "student_numbers": True}))
+    monkeypatch.setattr(runner, "KITS", tmp_path)
+    relu = lambda x: x.clamp(min=0)  # noqa: E731
+    assert "STUDENT_ID is not set to your own id" in run_checks("relu", namespace={"relu": relu})
+    assert "STUDENT_ID is not set" in run_checks("relu", namespace={"relu": relu, "STUDENT_ID": "self-learner"})
+    assert "STUDENT_ID" not in run_checks("relu", namespace={"relu": relu, "STUDENT_ID": "s1234567"})
+
+
+def test_grader_check_finds_a_renamed_notebook_and_refuses_a_misspelt_task_before_grading(tmp_path):
+    """Does `grader check` (in the repository) know `a00_warmup (1).ipynb` by its cells, and answer a misspelt task
+    without running the tests?"""
+    from grader.student_check import check_notebook, find_assignment
+
+    renamed = tmp_path / "a00_warmup (1).ipynb"
+    renamed.write_bytes(release_notebook("a00_warmup").read_bytes())
+    assert find_assignment(COURSE, renamed) == "a00_warmup"
+    text = check_notebook(renamed, assignment_id="a00_warmup", task="sigmoids")
+    assert text == "No public check is called 'sigmoids' in a00_warmup. Tasks: sigmoid, relu, softmax."
+    stranger = tmp_path / "notes.ipynb"
+    stranger.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(KeyError, match="--assignment ID"):
+        find_assignment(COURSE, stranger)
+
+
+def test_the_a01_kit_loads_the_graders_digits_without_a_download(monkeypatch):
+    """Does `coursecheck.data.load_mnist` give the grader's own MNIST split from the installed kit's record?"""
+    import numpy as np
+
+    from coursecheck import runner
+    from coursecheck.data import load_mnist
+    from grader.data import load_mnist as graders
+
+    monkeypatch.setattr(runner, "KITS", kit_folder("a01_fundamentals") / "coursecheck" / "assignments")
+    X, y = load_mnist("test")
+    expected_X, expected_y = graders("test")
+    assert X.dtype == np.float32 and np.array_equal(X, expected_X) and np.array_equal(y, expected_y)
+    with pytest.raises(LookupError, match="no installed kit holds"):
+        load_mnist("validation")
+
+
+@pytest.mark.parametrize("assignment_id", KIT_ASSIGNMENTS)
+def test_helpers_that_compute_an_answer_never_ship(assignment_id):
+    """a01's numpy softmax and a04's scaled scores build the public tests' inputs; they are part of the answers, so
+    the kit replays their recorded results instead of shipping their code."""
+    from grader.kit import RECORDED_HELPERS
+
+    for path in (ROOT / KIT_DIR / assignment_id).rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for helper in RECORDED_HELPERS:
+            assert f"def {helper}(" not in text, f"{path}: ships {helper}"
