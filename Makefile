@@ -2,6 +2,9 @@
 #   make demo   set up, build the student releases with nbgrader, grade the bundled example submissions, write out/
 #   make test   set up and run the package's own tests
 PYTHON ?= python3
+# On an ordinary Linux laptop, PyPI's torch is the multi-GB CUDA build; `make setup TORCH_INDEX=<PyTorch's CPU wheel
+# index, see README>` takes the ~200 MB CPU build instead. Empty: the package index pip is configured with.
+TORCH_INDEX ?=
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # As root on Debian/Ubuntu, missing system packages are installed with apt-get: bubblewrap (the sandbox's
@@ -20,10 +23,7 @@ WORKER_ACCOUNT = if [ "$$(id -u)" = 0 ] && ! id grader-worker >/dev/null 2>&1 &&
 $(BIN)/grader: pyproject.toml
 	@$(call APT_INSTALL,bubblewrap)
 	$(PYTHON) -m venv $(VENV)
-	@# the CPU build (~200 MB) from PyTorch's CPU index; where that index cannot be reached, PyPI's (CUDA on Linux)
-	$(BIN)/pip install -q --disable-pip-version-check --retries 0 --timeout 20 \
-		--index-url https://download.pytorch.org/whl/cpu torch==2.13.0 2>/dev/null \
-		|| $(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install -q --disable-pip-version-check $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $(BIN)/grader
 
