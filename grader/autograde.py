@@ -146,6 +146,7 @@ def grader_version(course: Course, assignment_id: str) -> str:
     h = hashlib.sha256()
     files = [PACKAGE_ROOT / "grader" / f"{name}.py" for name in GRADING_MODULES]
     files += sorted((PACKAGE_ROOT / "reference").glob("*.py"))
+    files += [PACKAGE_ROOT / "coursecheck" / "compare.py"]  # the comparisons grader/compare.py re-exports
     files += [PACKAGE_ROOT / "grader" / "numbers" / f"{assignment_id}.py", course.root / assignment.grader,
               course.root / assignment.notebook]
     for p in files:

@@ -76,7 +76,7 @@ class Defaults:
     )
     device: str = key("device policy: cpu | cuda | auto (auto = cuda when available)", default="cpu", choices=DEVICES)
     tolerances: Mapping[str, Tolerance] = key(
-        "(rtol, atol) by the dtype a student returns; dtypes not given keep grader/compare.py's table",
+        "(rtol, atol) by the dtype a student returns; dtypes not given keep coursecheck/compare.py's table",
         default_factory=_no_entries, keys=DTYPES,
     )
 
