@@ -43,9 +43,14 @@ import time
 import traceback
 import types
 
-# -I leaves the script's folder off sys.path; channel.py is copied beside this file.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import channel  # noqa: E402
+# Run as a script in the sandbox, -I leaves this folder off sys.path and channel.py is copied beside this file.
+# Imported as grader.worker (tests), channel is the package's own, and grader/ must stay off sys.path: its
+# `numbers` package would shadow the standard library's for everything the process starts later (Dask's nannies).
+try:
+    from . import channel
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import channel  # noqa: E402
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS = 0x00020000
