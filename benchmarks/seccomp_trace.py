@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader.cgroups import python_descendant  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.engine import grade  # noqa: E402
 from grader.sandbox import Sandbox  # noqa: E402
@@ -44,17 +45,10 @@ def allowlist() -> set[str]:
 
 
 def fork_server_pid(sandbox: Sandbox) -> int:
-    def children(pid: int) -> list[int]:
-        return [int(c) for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()]
-
-    level = [sandbox._proc.pid]
-    while level:
-        for pid in level:
-            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-            if argv0.rsplit(b"/", 1)[-1].startswith(b"python"):
-                return pid
-        level = [c for p in level for c in children(p)]
-    raise SystemExit("no fork server found")
+    pid = python_descendant(sandbox._proc.pid)  # below bubblewrap's own processes
+    if pid is None:
+        raise SystemExit("no fork server found")
+    return pid
 
 
 def main() -> None:

@@ -71,7 +71,8 @@ class WorkerCgroup:
         group = cls({"unified": folder})
         try:
             (folder / "memory.max").write_text(str(memory_bytes))
-            (folder / "memory.swap.max").write_text("0") if (folder / "memory.swap.max").exists() else None
+            if (folder / "memory.swap.max").exists():
+                (folder / "memory.swap.max").write_text("0")
             (folder / "pids.max").write_text(str(max_tasks))
         except OSError:
             group.remove()

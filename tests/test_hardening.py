@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader import channel
+from grader.cgroups import children, python_descendant
 from grader.course import load_course
 from grader.engine import grade
 from grader.report import table
@@ -122,19 +123,7 @@ def test_the_watchdog_kills_a_worker_whose_budget_is_spent(sandbox):
 
 def worker_states(sandbox: Sandbox) -> list[str]:
     """The process states (R, S, Z, ...) of the fork server's children, read from the host's /proc."""
-    def children(pid: int) -> list[int]:
-        out = []
-        for task in Path(f"/proc/{pid}/task").glob("*/children"):
-            out += [int(c) for c in task.read_text().split()]
-        return out
-
-    def is_python(pid: int) -> bool:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].rsplit(b"/", 1)[-1].startswith(b"python")
-
-    level = [sandbox._proc.pid]
-    while level and not any(is_python(p) for p in level):  # down through bubblewrap to the fork server
-        level = [c for p in level for c in children(p)]
-    zygote = next(p for p in level if is_python(p))
+    zygote = python_descendant(sandbox._proc.pid)
     return [Path(f"/proc/{c}/stat").read_text().rsplit(")", 1)[1].split()[0] for c in children(zygote)]
 
 
