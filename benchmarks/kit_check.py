@@ -21,12 +21,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     from grader.course import load_course
-    from grader.kit import KIT_ASSIGNMENTS, solution_namespace
+    from grader.kit import kit_assignments, solution_namespace
 
     course = load_course(ROOT)
     print("| assignment | task | first check (loads the kit) | check(task), warm (median) |")
     print("|---|---|---|---|")
-    for assignment_id in KIT_ASSIGNMENTS:
+    for assignment_id in kit_assignments(course):
         namespace = solution_namespace(course, assignment_id)
         kit = ROOT / "kits" / assignment_id
         for task in [t.id for t in course.assignment(assignment_id).tasks]:

@@ -33,23 +33,33 @@ from pathlib import Path
 
 from coursecheck.recorded import Recorder, RecordingModule
 from coursecheck.runner import Kit
+from coursecheck.variants import SELF_LEARNER
 from grader.course import Course
 
 KIT_DIR = "kits"
-# The assignments that have kits: their public tests are known to give the grader's public verdicts through the
-# replay (tests/test_kit.py checks it). The others still check inside the repository with `grader check`.
-KIT_ASSIGNMENTS = ("a00_warmup", "a01_fundamentals", "a04_attention")
+
+
+def kit_assignments(course: Course) -> tuple[str, ...]:
+    """The assignments that get a kit: all but those course.yaml marks `kit: false` (their public checks need code
+    the kit must not ship; their students check inside the repository with `grader check`). tests/test_kit.py
+    checks every kit against the grader's public verdicts."""
+    return tuple(a.id for a in course.assignments if a.kit)
+
 # Grader helpers that compute (part of) an answer from data alone: their calls are recorded, even on inputs drawn
 # from rng (the arguments are still drawn in the kit; the record is keyed by their values), and they never ship.
 RECORDED_HELPERS = frozenset({"softmax_np", "scores_of"})
 PUBLIC_SEED = "coursecheck-public-1"  # public by design: the kit's inputs are the same for everyone
 CHECKER_SOURCE = Path(__file__).resolve().parent.parent / "coursecheck"  # the package, copied into each kit
-ALLOWED_IMPORTS = frozenset({"numpy", "torch", "math", "functools", "json", "itertools", "collections", "string", "typing"})
+ALLOWED_IMPORTS = frozenset({"numpy", "torch", "math", "functools", "json", "itertools", "collections", "string", "typing",
+                             "pathlib", "types", "weakref", "dataclasses", "time", "contextlib"})
 # Instructor-side modules whose results the public tests may use, recorded like the references: the digits the
 # trained-model tests train on come with the kit as data (grader.data reads them from packages students lack).
 RECORDED_MODULES = ("grader.data",)
 INSTALL_CELL_HEAD = "%pip install -q ."
 IMPORT_LINE = "from grader import check"
+# Per-student numbers: the kit carries a table of them (coursecheck/variants.py says why not their maker).
+VARIANTS_IMPORT = ("from grader.variants import", "from coursecheck.variants import")
+VARIANT_NAMES = frozenset({"variant_numbers", "my_numbers", "format_numbers"})
 KIT_IMPORT_LINE = "from coursecheck import check"
 
 
@@ -104,13 +114,32 @@ def _rewrite_import(node: ast.stmt, where: str) -> list[str]:
         return [ast.unparse(ast.ImportFrom(module="coursecheck.compare", names=node.names, level=0))]
     if module == "reference":
         return [f"{a.asname or a.name} = reference_module({('reference.' + a.name)!r})" for a in node.names]
+    if module.startswith("reference."):  # `from reference.generative_metrics import precision_recall`: recorded too
+        return [f"{a.asname or a.name} = reference_module({module!r}).{a.name}" for a in node.names]
+    if module == "grader.sandbox" and {a.name for a in node.names} <= {"StudentCodeFailure"}:
+        return [ast.unparse(ast.ImportFrom(module="coursecheck.live", names=node.names, level=0))]
     if module in RECORDED_MODULES:
         return [f"{a.asname or a.name} = reference_module({module!r}).{a.name}" for a in node.names]
+    if module == "grader.variants":
+        unknown = {a.name for a in node.names} - VARIANT_NAMES
+        if unknown:
+            raise KitError(f"{where}: the kit's coursecheck.variants has no {', '.join(sorted(unknown))}")
+        return [ast.unparse(ast.ImportFrom(module="coursecheck.variants", names=node.names, level=0))]
+    if module == "grader.numbers":  # the answer makers of per-student numbers: recorded like references
+        return [f"{a.asname or a.name} = reference_module({('grader.numbers.' + a.name)!r})" for a in node.names]
     raise KitError(
         f"{where}: the public tests need `from {module} import ...`, which is instructor-side code; the kit supports "
         "numpy, torch, the standard library, grader.compare and reference (recorded). Move that use into a hidden "
         "test, or precompute it"
     )
+
+
+def _declared_recorded(module: list[ast.stmt]) -> frozenset[str]:
+    """The grader's own `KIT_RECORDED = ("gru_expected", ...)`: helpers that compute an answer from data alone."""
+    for node in module:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "KIT_RECORDED" for t in node.targets):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
 
 
 class _HideFormulas(ast.NodeTransformer):
@@ -127,7 +156,7 @@ class _HideFormulas(ast.NodeTransformer):
     def __init__(self, module: list[ast.stmt], keep_formulas: bool) -> None:
         self.module_names = set().union(*(_defined(n) for n in module)) | set(dir(builtins))
         functions = {n.name for n in module if isinstance(n, ast.FunctionDef)}
-        self.always_recorded = RECORDED_HELPERS & functions
+        self.always_recorded = (RECORDED_HELPERS | _declared_recorded(module)) & functions
         self.keep = keep_formulas
         self.scope = "module"
         self.counts: dict[str, int] = {}
@@ -358,13 +387,13 @@ def record_references(course: Course, assignment_id: str, folder: Path, build_so
                     recorded_value=recorder.value, recorded_call=recorder.call, source=build_source)
     namespace = solution_namespace(course, assignment_id)
     # No time limits while recording: a loaded build machine must not fail the solution's training.
-    for result in recording.run(namespace, time_limits=False):
+    for result in recording.run(namespace, time_limits=False, student_id=SELF_LEARNER):
         if result.status != "passed":
             raise KitError(f"{assignment_id}: the public test {result.name} fails on the solution while recording: "
                            f"{result.feedback}")
     recorder.write(folder)
     used = {}
-    for result in Kit(folder).run(namespace, time_limits=False):
+    for result in Kit(folder).run(namespace, time_limits=False, student_id=SELF_LEARNER):
         if result.status != "passed":
             raise KitError(f"{assignment_id}: the public test {result.name} does not pass on the solution from the "
                            f"record alone: {result.feedback}")
@@ -391,8 +420,10 @@ def kit_notebook(release: Path) -> str:
     for cell in doc["cells"]:  # "try it" cells load the grader's digits: the kit has them too
         if cell["cell_type"] == "code":
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            if "from grader.data import" in source:
-                cell["source"] = source.replace("from grader.data import", "from coursecheck.data import").splitlines(keepends=True)
+            for before, after in (("from grader.data import", "from coursecheck.data import"), VARIANTS_IMPORT):
+                if before in source:
+                    source = source.replace(before, after)
+                    cell["source"] = source.splitlines(keepends=True)
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -412,7 +443,7 @@ dependencies = ["numpy>=1.24", "torch>=2.2,<3"]
 packages = ["coursecheck", "coursecheck.assignments", "coursecheck.assignments.{id}"]
 
 [tool.setuptools.package-data]
-"coursecheck.assignments.{id}" = ["kit.json", "recorded.json", "recorded.npz"]
+"coursecheck.assignments.{id}" = ["*.json", "recorded.npz"]
 """
 
 README = """\
@@ -429,8 +460,9 @@ Hidden tests with other inputs are run when your work is graded.
 """
 
 
-def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path) -> Path:
-    """Build kits/<id>/ into out_dir; returns the kit's folder."""
+def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path, roster: tuple[str, ...] = ()) -> Path:
+    """Build kits/<id>/ into out_dir; returns the kit's folder. With per-student numbers, the kit carries the
+    self-learners' numbers and those of every id in `roster` (numbers only: see coursecheck/variants.py)."""
     assignment = course.assignment(assignment_id)
     source, tests = extract_public_tests(course.root / assignment.grader)
     build_source, _ = extract_public_tests(course.root / assignment.grader, keep_formulas=True)
@@ -445,10 +477,14 @@ def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path) 
         (package / "assignments" / "__init__.py").write_text("", encoding="utf-8")
         (data / "__init__.py").write_text("", encoding="utf-8")
         (data / "public_tests.py").write_text(source, encoding="utf-8")
+        for calibration in sorted((course.root / assignment.grader).parent.glob(f"calibration_{assignment_id}*.json")):
+            shutil.copyfile(calibration, data / calibration.name)  # thresholds of trained models, no answer
         meta = {"assignment": assignment_id, "seed": PUBLIC_SEED, "tasks": [t.id for t in assignment.tasks],
                 "tests": tests, "grade_ids": [], "names": [], "student_numbers": _has_student_numbers(course, assignment_id),
-                "call_seconds": course.limits(assignment_id).call_seconds}
+                "call_seconds": course.limits(assignment_id).call_seconds, **_comparison_settings(course, assignment_id)}
         _write_meta(data, meta)
+        if meta["student_numbers"]:
+            write_numbers(assignment_id, data, (SELF_LEARNER, *roster))
         used = record_references(course, assignment_id, data, build_source)
         entries = [{**t, "names": used[t["name"]]} for t in tests]
         notebook = kit_notebook(release)
@@ -466,9 +502,74 @@ def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path) 
     return kit
 
 
+def _comparison_settings(course: Course, assignment_id: str) -> dict:
+    """course.yaml's tolerances (the assignment's, and each task's own) and the tasks' own call limits, as the
+    grader applies them (grader/plugin.py), so that the kit's comparisons are the grader's."""
+    from grader.plugin import GradingOptions
+
+    settings = GradingOptions.course_settings(course, assignment_id)
+    pairs = lambda table: {dtype: [rtol, atol] for dtype, (rtol, atol) in sorted(table.items())}  # noqa: E731
+    return {"tolerances": pairs(settings["tolerances"]),
+            "task_tolerances": {task: pairs(table) for task, table in sorted(settings["task_tolerances"].items())},
+            "task_call_seconds": dict(sorted(settings["task_call_seconds"].items()))}
+
+
+def write_numbers(assignment_id: str, folder: Path, students: tuple[str, ...]) -> None:
+    """numbers.json: every listed student's numbers for every task that has them (the maker's draws, no answer)."""
+    from grader.variants import makers, variant_numbers
+
+    tasks = sorted(makers(assignment_id))
+    table = {s.strip(): {t: variant_numbers(assignment_id, t, s) for t in tasks} for s in sorted(set(students)) if s.strip()}
+    doc = {"about": "per-student numbers (inputs of the hand computations, not answers); coursecheck/variants.py",
+           "students": table}
+    (folder / "numbers.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def _write_meta(folder: Path, meta: dict) -> None:
     (folder / "kit.json").write_text(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _has_student_numbers(course: Course, assignment_id: str) -> bool:
     return (course.root / "grader" / "numbers" / f"{assignment_id}.py").is_file()
+
+
+# ------------------------------------------------------------------------------------------ a class's own kit
+def class_kit(course: Course, assignment_id: str, out_dir: Path, *, roster: Path | None = None,
+              zip_path: Path | None = None) -> Path:
+    """`grader kit`: the kit of one assignment for a class, built into out_dir (not kits/): with a roster CSV
+    (a `student` column, as `grader autograde --roster` reads), the kit also carries every listed student's
+    per-student numbers, so `my_numbers(STUDENT_ID, ...)` prints each student's own; with zip_path, also a zip of
+    the kit's folder for an LMS upload (entries sorted, fixed times: the same kit gives the same bytes)."""
+    if assignment_id not in kit_assignments(course):
+        raise KitError(f"{assignment_id} has no student kit (course.yaml says `kit: false`; kits exist for "
+                       f"{', '.join(kit_assignments(course))}); its students check inside a clone of the course with `grader check`")
+    students: tuple[str, ...] = ()
+    if roster is not None:
+        from grader.lms import LmsError, read_roster
+
+        try:
+            students = tuple(sorted(read_roster(Path(roster)).students))
+        except LmsError as exc:
+            raise KitError(str(exc)) from None
+        if not _has_student_numbers(course, assignment_id):
+            raise KitError(f"{assignment_id} has no per-student numbers: its kit is the same for every student, "
+                           f"so leave out --roster (or hand out kits/{assignment_id}/ as it is)")
+    name = Path(course.assignment(assignment_id).notebook).name
+    kit = write_kit(course, assignment_id, Path(out_dir), course.root / "assignments" / assignment_id / name, students)
+    if zip_path is not None:
+        write_zip(kit, Path(zip_path))
+    return kit
+
+
+def write_zip(folder: Path, zip_path: Path) -> None:
+    """A zip of `folder` (under its own name), byte-identical for identical files."""
+    import zipfile
+
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in files:
+            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            out.writestr(info, path.read_bytes())

@@ -19,15 +19,17 @@ import nbformat
 import pytest
 
 from coursecheck.runner import Kit
+from coursecheck.variants import SELF_LEARNER
 from grader.course import load_course
 from grader.engine import grade
-from grader.kit import KIT_ASSIGNMENTS, KIT_DIR, write_kit, submission_names
+from grader.kit import KIT_DIR, kit_assignments, submission_names, write_kit
 from grader.sandbox import Sandbox
 from grader.submission import assemble
 from tests.test_assignments import tasks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(ROOT)
+KIT_ASSIGNMENTS = kit_assignments(COURSE)  # course.yaml's assignments without `kit: false`
 SECRET = b"kit-same-verdict"
 NAMED = re.compile(r"it looks like (.+?)\.(?: |$)")
 
@@ -162,8 +164,9 @@ def test_the_kit_notebook_is_the_release_with_the_kit_import(assignment_id):
     assert len(kit["cells"]) == len(release["cells"]) and changed
     source = "".join(changed[0][1]["source"])
     assert source.splitlines()[0].startswith("%pip install -q .") and "from coursecheck import check" in source
-    for before, after in changed[1:]:  # "try it" cells that load the grader's digits load the kit's copy
-        assert "".join(after["source"]) == "".join(before["source"]).replace("from grader.data", "from coursecheck.data")
+    for before, after in changed[1:]:  # cells that load the grader's digits or per-student numbers use the kit's
+        assert "".join(after["source"]) == "".join(before["source"]).replace("from grader.data", "from coursecheck.data"
+                                                                          ).replace("from grader.variants", "from coursecheck.variants")
 
 
 # ------------------------------------------------------------------------------------------------ same verdicts
@@ -243,17 +246,18 @@ def test_the_kit_gives_the_graders_public_verdicts(assignment_id, label, what, s
     # A mutant is checked on the tests of the tasks its cell feeds, as the quality gate grades it (the others are
     # the solution's); this keeps a01's MNIST training out of the mutants that cannot change it.
     tasks = tasks_of(assignment_id, list(what)) if isinstance(what, dict) and what else None
+    # Per-student numbers: both sides use the self-learners' (the only numbers whose answers the kit records).
     report = grade(path, assignment_id=assignment_id, course=COURSE, sandbox=sandbox, visibility="public", secret=SECRET,
-                   tasks=tasks)
+                   tasks=tasks, student=SELF_LEARNER)
     graded = {t.name: t for t in report.tests}
     kit = Kit(kit_data(assignment_id))
     namespace = kit_namespace(assignment_id, path)
-    checked = {r.name: r for r in kit.run(namespace, None if tasks is None else sorted(tasks))}
+    checked = {r.name: r for r in kit.run(namespace, None if tasks is None else sorted(tasks), student_id=SELF_LEARNER)}
     for name, result in list(checked.items()):
         if result.status == "timeout" and graded.get(name) and graded[name].status != "timeout":
             # This shared test machine can slow a training run past its limit in one process and not the other;
             # the verdicts are compared on what the code computes, so run that task again without the limit.
-            again = kit.run(namespace, [result.task], time_limits=False)
+            again = kit.run(namespace, [result.task], time_limits=False, student_id=SELF_LEARNER)
             checked.update({r.name: r for r in again if r.name == name})
     assert sorted(graded) == sorted(checked), "the kit must run exactly the grader's public tests"
     for name, g in graded.items():
@@ -385,3 +389,105 @@ def test_helpers_that_compute_an_answer_never_ship(assignment_id):
         text = path.read_text(encoding="utf-8")
         for helper in RECORDED_HELPERS:
             assert f"def {helper}(" not in text, f"{path}: ships {helper}"
+
+
+# ------------------------------------------------------------------------------------------ per-student numbers
+def test_a_class_kit_carries_each_students_numbers_and_no_answers_for_them(tmp_path, capsys):
+    """Built with a roster, does the a03 kit print each student's own numbers (the grader's), check the hand
+    computations only for the self-learners' numbers (their answers are the only ones recorded), say so for an
+    enrolled student's, and refuse an id it does not know with what to do?"""
+    from coursecheck import variants
+    from grader.kit import class_kit, solution_namespace, write_zip
+    from grader.variants import variant_numbers
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,email\nst-001,a@example.org\nst-002,b@example.org\n", encoding="utf-8")
+    kit = class_kit(COURSE, "a03_recurrent", tmp_path / "out", roster=roster, zip_path=tmp_path / "a03.zip")
+    data = kit / "coursecheck" / "assignments" / "a03_recurrent"
+    table = json.loads((data / "numbers.json").read_text(encoding="utf-8"))["students"]
+    assert sorted(table) == ["self-learner", "st-001", "st-002"]
+    variants.use_kit_folder("a03_recurrent", data)
+    try:
+        assert variants.my_numbers("st-002", "a03_recurrent", "lstm_hand") == variant_numbers("a03_recurrent", "lstm_hand", "st-002")
+        assert "st-002" in capsys.readouterr().out
+        with pytest.raises(ValueError, match="self-learner"):
+            variants.my_numbers("someone-else", "a03_recurrent", "lstm_hand")
+        results = Kit(data).run(solution_namespace(COURSE, "a03_recurrent"), ["elman_hand", "elman_step"], student_id="st-001")
+    finally:
+        variants.use_kit_folder("a03_recurrent", kit_data("a03_recurrent"))
+    by_task = {}
+    for r in results:
+        by_task.setdefault(r.task, set()).add(r.status)
+    assert by_task == {"elman_hand": {"unchecked"}, "elman_step": {"passed"}}, by_task
+    from coursecheck.runner import student_view
+    assert "checked when graded" in student_view(results)
+    # answers are recorded for the self-learners' numbers only: nothing computed from st-001's is in the kit
+    from coursecheck.recorded import NotRecorded, Record
+    from grader.numbers import a03_recurrent as numbers
+
+    record, mine = Record.load(data), variant_numbers("a03_recurrent", "elman_hand", "self-learner")
+    for mistake in numbers.ELMAN_MISTAKES:
+        record.lookup("grader.numbers.a03_recurrent.answers", ("elman_hand", mine, mistake), {})  # recorded
+        with pytest.raises(NotRecorded):
+            record.lookup("grader.numbers.a03_recurrent.answers",
+                          ("elman_hand", variant_numbers("a03_recurrent", "elman_hand", "st-001"), mistake), {})
+    first = (tmp_path / "a03.zip").read_bytes()
+    write_zip(kit, tmp_path / "again.zip")
+    assert (tmp_path / "again.zip").read_bytes() == first, "the same kit must zip to the same bytes"
+
+
+def test_kit_command_refuses_a_roster_where_every_student_has_the_same_kit(tmp_path, capsys):
+    from grader.cli import main
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\nst-001\n", encoding="utf-8")
+    assert main(["kit", "a00_warmup", "--out", str(tmp_path / "out"), "--roster", str(roster)]) == 2
+    assert "no per-student numbers" in capsys.readouterr().err
+    assert main(["kit", "a03_recurrent", "--out", str(tmp_path / "out"), "--roster", str(tmp_path / "missing.csv")]) == 2
+    assert "roster" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ course.yaml's settings
+def test_the_kit_compares_with_course_yamls_tolerances_task_by_task(tmp_path):
+    """Does a kit carry course.yaml's tolerances (the assignment's, each task's own) and call limits, and apply a
+    task's only to that task's tests, as the grader does?"""
+    import shutil
+
+    import torch
+
+    from grader.kit import _comparison_settings
+    from tests.test_tolerances import COURSE as TOLERANCE_COURSE, write_course
+
+    settings = _comparison_settings(load_course(write_course(tmp_path / "course", TOLERANCE_COURSE)), "tol")
+    assert settings["task_tolerances"] == {"loose": {"float64": [1e-4, 1e-12]}}
+    assert settings["task_call_seconds"] == {"hurried": 0.3}
+    assert settings["tolerances"]["float64"] == [1e-7, 1e-12]
+
+    data = tmp_path / "kit" / "a00_warmup"
+    shutil.copytree(kit_data("a00_warmup"), data)
+    meta = json.loads((data / "kit.json").read_text(encoding="utf-8"))
+    off = {"sigmoid": lambda x: (1 + 3e-6) / (1 + torch.exp(-x)), "relu": lambda x: torch.clamp(x, min=0) * (1 + 3e-6)}
+
+    def verdicts(task_tolerances):
+        (data / "kit.json").write_text(json.dumps({**meta, "task_tolerances": task_tolerances}), encoding="utf-8")
+        return {r.task: r.status for r in Kit(data).run(off, ["sigmoid", "relu"])}
+
+    assert verdicts({}) == {"sigmoid": "failed", "relu": "failed"}  # 3e-6 relative is far outside float64's 1e-7
+    assert verdicts({"sigmoid": {"float64": [1e-4, 1e-12]}}) == {"sigmoid": "passed", "relu": "failed"}
+
+
+def test_course_yaml_decides_which_assignments_get_a_kit(tmp_path):
+    """`kit: false` keeps an assignment out of the kits (a new assignment gets one by default); a value that is not
+    true or false is refused, naming the key."""
+    import copy
+
+    from grader.course import CourseConfigError
+    from tests.test_tolerances import COURSE as TOLERANCE_COURSE, write_course
+
+    assert kit_assignments(load_course(write_course(tmp_path / "a", TOLERANCE_COURSE))) == ("tol",)
+    doc = copy.deepcopy(TOLERANCE_COURSE)
+    doc["assignments"][0]["kit"] = False
+    assert kit_assignments(load_course(write_course(tmp_path / "b", doc))) == ()
+    doc["assignments"][0]["kit"] = "no"
+    with pytest.raises(CourseConfigError, match=r"assignments\[0\]\.kit.*expected true or false"):
+        load_course(write_course(tmp_path / "c", doc))

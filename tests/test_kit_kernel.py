@@ -117,8 +117,12 @@ def test_a_renamed_notebook_in_nbgraders_fetch_layout_is_checked_like_grader_che
     path = student_copy(tmp_path / "home" / ID, f"{ID} (1).ipynb", answers)
     shutil.copy(path, path.with_name(f"{ID}-Copy1.ipynb"))  # Jupyter's "Duplicate" beside it
     client = open_kernel(path, kernel_name, monkeypatch)
+    client.allow_errors = True  # the release's grade cells raise on a failing check, as `nbgrader validate` needs
     client.execute()
     printed = {c.metadata.get("nbgrader", {}).get("grade_id"): outputs(c) for c in client.nb.cells}
+    raised = {c.metadata.get("nbgrader", {}).get("grade_id") for c in client.nb.cells
+              if any(o.get("output_type") == "error" for o in c.get("outputs", []))}
+    assert raised == {"check-sigmoid"}, raised  # the failing task's grade cell, and nothing else
     assert "0 of 1 public checks pass" in printed["check-sigmoid"]
     assert "it looks like 1 / (1 + e^x): the sign in the exponent is flipped" in printed["check-sigmoid"]
     assert "1 of 1 public checks pass" in printed["check-relu"] and "1 of 1 public checks pass" in printed["check-softmax"]

@@ -7,6 +7,9 @@ from coursecheck.compare import Mistake, assert_close
 ref = reference_module('reference.activations')
 
 
+SOFTMAX_NAN_HINT = 'e^x overflows to inf beyond x ≈ 709 and underflows to 0 below −745: subtract the maximum along dim before exp'
+
+
 @pytest.mark.task('sigmoid')
 @pytest.mark.points(1)
 def test_sigmoid_on_random_inputs(submission, rng):
@@ -33,4 +36,4 @@ def test_softmax_rows_of_a_batch(submission, rng):
     got = submission.call('softmax', x)
     expected = ref.softmax(recorded_call('test_softmax_rows_of_a_batch#1', None, x), dim=-1).numpy()
     e = np.exp(x)
-    assert_close(actual=got, expected=expected, name='softmax(x)', mistakes=[Mistake('a softmax over the wrong axis (columns instead of rows)', recorded_value('test_softmax_rows_of_a_batch#2', None, e)), Mistake('normalised over all elements at once instead of per row', recorded_value('test_softmax_rows_of_a_batch#3', None, e)), Mistake('the log-softmax', recorded_value('test_softmax_rows_of_a_batch#4', None, e, x)), Mistake('the exponentials without dividing by their sum', e)])
+    assert_close(actual=got, expected=expected, name='softmax(x)', nan_hint=SOFTMAX_NAN_HINT, mistakes=[Mistake('a softmax over the wrong axis (columns instead of rows)', recorded_value('test_softmax_rows_of_a_batch#2', None, e)), Mistake('normalised over all elements at once instead of per row', recorded_value('test_softmax_rows_of_a_batch#3', None, e)), Mistake('the log-softmax', recorded_value('test_softmax_rows_of_a_batch#4', None, e, x)), Mistake('the exponentials without dividing by their sum', e)])

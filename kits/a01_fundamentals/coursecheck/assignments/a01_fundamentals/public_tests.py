@@ -9,6 +9,9 @@ ref_mlp = reference_module('reference.mlp')
 reg = reference_module('reference.regularization')
 
 
+SOFTMAX_NAN_HINT = 'e^x overflows to inf beyond x ≈ 709 and underflows to 0 below −745: subtract the maximum along dim before exp'
+
+
 def scalar(got):
     """A 1-element array as a 0-d one: grader/channel.py sends 0-d tensors as shape (1,) (np.ascontiguousarray)."""
     if isinstance(got, np.ndarray) and got.shape == (1,):
@@ -42,7 +45,7 @@ def test_softmax_rows(submission, rng):
     x = rng.normal(0.0, 2.0, size=(5, 4))
     got = submission.call('softmax', x)
     e = np.exp(x)
-    assert_close(actual=got, expected=recorded_value('test_softmax_rows#1', None, x), name='softmax(x)', mistakes=[Mistake('a softmax over the wrong axis (columns instead of rows)', recorded_value('test_softmax_rows#2', None, x)), Mistake('normalised over all elements at once instead of per row', recorded_value('test_softmax_rows#3', None, e)), Mistake('the log-softmax', recorded_value('test_softmax_rows#4', None, x)), Mistake('the exponentials without dividing by their sum', e)])
+    assert_close(actual=got, expected=recorded_value('test_softmax_rows#1', None, x), name='softmax(x)', nan_hint=SOFTMAX_NAN_HINT, mistakes=[Mistake('a softmax over the wrong axis (columns instead of rows)', recorded_value('test_softmax_rows#2', None, x)), Mistake('normalised over all elements at once instead of per row', recorded_value('test_softmax_rows#3', None, e)), Mistake('the log-softmax', recorded_value('test_softmax_rows#4', None, x)), Mistake('the exponentials without dividing by their sum', e)])
 
 
 @pytest.mark.task('softmax')
