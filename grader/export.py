@@ -455,7 +455,7 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
     # the alembic script is on PATH); release.py's helper reads the same revision in this process.
     from grader.release import _alembic_head_in_process
 
-    task_ids = {task for task, _ in scores.tasks}
+    names = grade_cell_names(course, assignment_id)  # task -> its grade cell's grade_id in the release
     with warnings.catch_warnings(), _alembic_head_in_process(), \
             NbgraderGradebook(f"sqlite:///{db_path}", course_id=course_id) as nb:
         # nbgrader's add_submission builds its rows before adding them to the session, which SQLAlchemy 2 reports
@@ -470,14 +470,14 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
         removed = []
         written: list[Path] = []
         for cell in list(notebook.grade_cells):
-            if cell.name not in task_ids:  # a task renamed or dropped from course.yaml since the last export
+            if cell.name not in names.values():  # a task renamed or dropped from course.yaml since the last export
                 for grade in list(cell.grades):  # through the session, so it does not later touch deleted rows
                     nb.db.delete(grade)
                 nb.db.delete(cell)
                 removed.append(cell.name)
         nb.db.commit()
         cells = {
-            task: nb.update_or_create_grade_cell(task, scores.notebook, scores.assignment_id, max_score=points,
+            task: nb.update_or_create_grade_cell(names[task], scores.notebook, scores.assignment_id, max_score=points,
                                                  cell_type="code")
             for task, points in scores.tasks
         }
@@ -499,7 +499,7 @@ def write_nbgrader(gradebook: Gradebook, course: Course, assignment_id: str, db_
                 nb.db.add(submitted)
             for task, _ in scores.tasks:
                 try:
-                    grade = nb.find_grade(task, scores.notebook, scores.assignment_id, s.student)
+                    grade = nb.find_grade(names[task], scores.notebook, scores.assignment_id, s.student)
                 except MissingEntry:  # the submission was created before this task's cell existed
                     grade = Grade(cell_id=cells[task].id, notebook=submitted)
                     nb.db.add(grade)
@@ -575,18 +575,18 @@ def import_nbgrader_manual_grades(gradebook: Gradebook, course: Course, assignme
         raise ExportError(f"{db_path} does not exist: give the nbgrader course's gradebook.db")
     _check_nbgrader_file(Path(db_path), gradebook.path)
     notebook = Path(course.assignment(assignment_id).notebook).stem
-    task_ids = {t.id for t in course.assignment(assignment_id).tasks}
+    task_of = {cell: task for task, cell in grade_cell_names(course, assignment_id).items()}
     graded = {s["student"] for s in gradebook.submissions(assignment_id)}
     manual = []
     with NbgraderGradebook(f"sqlite:///{db_path}", course_id=course_id) as nb:
         for submission in nb.assignment_submissions(assignment_id):
             student = submission.student.id
             for grade in next((n.grades for n in submission.notebooks if n.name == notebook), []):
-                if grade.manual_score is None or grade.cell.name not in task_ids or student not in graded:
+                if grade.manual_score is None or grade.cell.name not in task_of or student not in graded:
                     continue
                 comments = [c.manual_comment for n in submission.notebooks for c in n.comments
                             if c.cell.name == grade.cell.name and c.manual_comment]
-                manual.append((student, grade.cell.name, float(grade.manual_score),
+                manual.append((student, task_of[grade.cell.name], float(grade.manual_score),
                                MANUAL_GRADE_REASON + (f": {comments[0]}" if comments else "")))
     return [set_override(gradebook, course, assignment_id, student, kind="task", target=task, points=points,
                          reason=reason) for student, task, points, reason in manual]
@@ -619,13 +619,25 @@ def task_feedback(s: StudentScore) -> dict[str, str]:
 NBGRADER_FEEDBACK_CELL = "{task}-autograder"
 
 
+def grade_cell_names(course: Course, assignment_id: str) -> dict[str, str]:
+    """task -> the grade_id of its nbgrader grade cell: the release's `check("task", strict=True)` cell
+    (grader/grade_cells.py), else (a release built before grade cells) the task's own id."""
+    from grader.grade_cells import grade_cell_tasks
+
+    assignment = course.assignment(assignment_id)
+    release = course.root / "assignments" / assignment_id / Path(assignment.notebook).name
+    found = {task: cell for cell, task in (grade_cell_tasks(release) if release.is_file() else {}).items()}
+    return {t.id: found.get(t.id, t.id) for t in assignment.tasks}
+
+
 def autograded_notebook(course: Course, assignment_id: str, s: StudentScore, path: Path | None):
     """The notebook the formgrader shows for one submission: the student's notebook (or the release, when the
     submission was a .py file or unreadable), with each task's grade cell carrying our feedback as its output.
 
     nbgrader's GetGrades (the formgrader's submission view) looks up a grade for every `grade` cell and a comment for
-    every `solution` cell by grade_id, so: the answer cell named like a task becomes that task's grade cell; a task
-    with no such cell gets a locked grade cell added at the end, named by the task id.
+    every `solution` cell by grade_id, so: the release's grade cell of a task (its `check("task", strict=True)` cell,
+    grader/grade_cells.py; before releases had them, the answer cell named like the task) is that task's grade cell;
+    a task whose cell the submission lacks gets a locked grade cell of that name added at the end.
     """
     assignment = course.assignment(assignment_id)
     release = course.root / "assignments" / assignment_id / Path(assignment.notebook).name
@@ -644,6 +656,8 @@ def autograded_notebook(course: Course, assignment_id: str, s: StudentScore, pat
         notebook = nbformat.read(str(release), as_version=4)
     feedback = task_feedback(s)
     points = {t.id: float(t.points) for t in assignment.tasks}
+    names = grade_cell_names(course, assignment_id)
+    task_of = {cell: task for task, cell in names.items()}
     answers = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(str(release), as_version=4).cells
                if c.metadata.get("nbgrader", {}).get("solution")}
     present: set[str] = set()
@@ -659,20 +673,20 @@ def autograded_notebook(course: Course, assignment_id: str, s: StudentScore, pat
         seen.add(name)
         # Only the release's answer cells are answers: a student cannot add cells to nbgrader's database.
         meta["solution"] = name in answers
-        meta["grade"] = name in points and cell.cell_type == "code"
+        meta["grade"] = name in task_of and cell.cell_type == "code"
         if meta["grade"]:
-            meta["points"] = points[meta["grade_id"]]
-            present.add(meta["grade_id"])
+            meta["points"] = points[task_of[name]]
+            present.add(task_of[name])
         else:
             meta.pop("points", None)
     for task, top in points.items():
         if task not in present:
             cell = nbformat.v4.new_code_cell(f"# {task}: graded by the autograder (see its comment)")
-            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": task,
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": names[task],
                                          "points": top, "schema_version": 3}
             notebook.cells.append(cell)
     for cell in notebook.cells:  # our feedback, next to the task's answer, readable in the formgrader's page
-        task = cell.metadata.get("nbgrader", {}).get("grade_id")
+        task = task_of.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
         if cell.metadata.get("nbgrader", {}).get("grade") and feedback.get(task):
             cell.setdefault("outputs", []).append(nbformat.v4.new_output(
                 "stream", name="stdout", text=f"[autograder] {task}:\n{feedback[task]}\n"))

@@ -46,6 +46,11 @@ def find_assignment(course: Course, notebook: Path) -> str:
 
 def check_notebook(notebook: Path, *, assignment_id: str | None = None, task: str | None = None) -> str:
     """Run the public tests (of one task, or all) on a saved notebook and return the student-facing text."""
+    return checked_notebook(notebook, assignment_id=assignment_id, task=task)[0]
+
+
+def checked_notebook(notebook: Path, *, assignment_id: str | None = None, task: str | None = None) -> tuple[str, bool]:
+    """(the student-facing text, whether every public test that ran passed)."""
     from grader.engine import grade
     from grader.report import student_view
 
@@ -53,17 +58,17 @@ def check_notebook(notebook: Path, *, assignment_id: str | None = None, task: st
     try:
         assignment_id = assignment_id or find_assignment(course, notebook)
     except KeyError as exc:
-        return str(exc.args[0])
+        return str(exc.args[0]), False
     tasks = [t.id for t in course.assignment(assignment_id).tasks]
     if task is not None and task not in tasks:  # said before any test runs
-        return f"No public check is called {task!r} in {assignment_id}. Tasks: {', '.join(tasks)}."
+        return f"No public check is called {task!r} in {assignment_id}. Tasks: {', '.join(tasks)}.", False
     # Per-student numbers follow the id typed into the notebook; a self-learner may type any id.
     student = declared_student_id(notebook) or "anonymous"
     report = grade(notebook, assignment_id=assignment_id, course=course, visibility="public", student=student,
                    tasks=None if task is None else frozenset({task}))
     if task is not None and not report.tests:
-        return f"{task} has no public check in {assignment_id}; its hidden tests run when your work is graded."
-    return student_view(report)
+        return f"{task} has no public check in {assignment_id}; its hidden tests run when your work is graded.", True
+    return student_view(report), bool(report.tests) and all(t.status == "passed" for t in report.tests)
 
 
 def _course_for(notebook: Path) -> Course:
@@ -77,14 +82,19 @@ def _course_for(notebook: Path) -> Course:
     return load_course()  # raises, naming where course.yaml was looked for
 
 
-def check(task: str | None = None, notebook: str | os.PathLike | None = None, assignment: str | None = None) -> None:
-    """Inside Jupyter: check one task (or all) with the public tests, on the SAVED notebook (save first: Ctrl-S)."""
+def check(task: str | None = None, notebook: str | os.PathLike | None = None, assignment: str | None = None,
+          strict: bool = False) -> None:
+    """Inside Jupyter: check one task (or all) with the public tests, on the SAVED notebook (save first: Ctrl-S).
+    With `strict` (the release's nbgrader grade cells), raise AssertionError unless every one passed."""
     path = Path(notebook) if notebook else _current_notebook()
     if path is None:
-        print("Could not tell which notebook this is; call check(task, notebook='path/to/notebook.ipynb').")
-        return
-    print(f"(checking the saved file {path.name}: save the notebook first to check your latest changes)")
-    print(check_notebook(path, assignment_id=assignment, task=task))
+        text, ok = "Could not tell which notebook this is; call check(task, notebook='path/to/notebook.ipynb').", False
+    else:
+        print(f"(checking the saved file {path.name}: save the notebook first to check your latest changes)")
+        text, ok = checked_notebook(path, assignment_id=assignment, task=task)
+    print(text)
+    if strict and not ok:
+        raise AssertionError(f"{task or 'the notebook'}: not every public check passes (see above)")
 
 
 def _current_notebook() -> Path | None:
