@@ -3,11 +3,14 @@
 `assert_close` checks, in this order: a value at all, its type, its shape, its dtype family, NaN and infinities,
 then the values with a tolerance chosen by the student's dtype. On a mismatch it tries the grader's known
 mistakes (`Mistake`): when the student's value matches a mistaken variant, the feedback names the mistake.
+
+The NaN/infinity message says where the value is and that it never passes, and nothing about its cause: a cause
+("subtract the max first") belongs to one exercise, so the test that knows it passes it as `nan_hint`.
 """
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +31,8 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 
 
 @contextlib.contextmanager
-def using_tolerances(overrides: dict[str, tuple[float, float]]) -> Iterator[None]:
-    """Replace entries of TOLERANCES (course.yaml's `defaults.tolerances`) for the duration of a grading run."""
+def using_tolerances(overrides: Mapping[str, tuple[float, float]]) -> Iterator[None]:
+    """Replace entries of TOLERANCES for a while: course.yaml's table for a grading run, a task's for its tests."""
     saved = dict(TOLERANCES)
     TOLERANCES.update(overrides)
     try:
@@ -78,9 +81,40 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def tolerance(dtype: np.dtype, rtol: float | None, atol: float | None) -> tuple[float, float]:
-    base_rtol, base_atol = TOLERANCES.get(np.dtype(dtype).name, TOLERANCES["float64"])
+def tolerance(
+    dtype: np.dtype,
+    rtol: float | None,
+    atol: float | None,
+    by_dtype: Mapping[str, tuple[float | None, float | None]] | None = None,
+) -> tuple[float, float]:
+    """(rtol, atol) for a value of `dtype`: `rtol`/`atol` when given (every dtype), else `by_dtype`'s entry for this
+    dtype (None in it: inherited), else TOLERANCES (course.yaml's table while grading)."""
+    name = np.dtype(dtype).name
+    base_rtol, base_atol = TOLERANCES.get(name, TOLERANCES["float64"])
+    own_rtol, own_atol = (by_dtype or {}).get(name, (None, None))
+    base_rtol = base_rtol if own_rtol is None else own_rtol
+    base_atol = base_atol if own_atol is None else own_atol
     return (base_rtol if rtol is None else rtol, base_atol if atol is None else atol)
+
+
+def _checked_by_dtype(
+    tolerances: Mapping[str, tuple[float | None, float | None]] | None, rtol: float | None, atol: float | None,
+) -> Mapping[str, tuple[float | None, float | None]] | None:
+    """`tolerances` as given, or TypeError (a grader bug) for an unknown dtype, a malformed entry or a mix with
+    rtol/atol (one would silently win over the other)."""
+    if tolerances is None:
+        return None
+    if rtol is not None or atol is not None:
+        raise TypeError("grader bug: pass either rtol/atol (one tolerance for every dtype) or tolerances= (per dtype), "
+                        "not both")
+    for dtype, pair in tolerances.items():
+        if dtype not in TOLERANCES:
+            raise TypeError(f"grader bug: tolerances= names dtype {dtype!r}; known: {', '.join(TOLERANCES)}")
+        if not (isinstance(pair, tuple) and len(pair) == 2
+                and all(v is None or (isinstance(v, (int, float)) and v >= 0) for v in pair)):
+            raise TypeError(f"grader bug: tolerances[{dtype!r}] is {pair!r}; expected (rtol, atol), "
+                            "each a number >= 0 or None to inherit")
+    return tolerances
 
 
 def _close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> np.ndarray:
@@ -105,10 +139,27 @@ def assert_close(
     name: str,
     rtol: float | None = None,
     atol: float | None = None,
+    tolerances: Mapping[str, tuple[float | None, float | None]] | None = None,
     mistakes: tuple[Mistake, ...] | list[Mistake] = (),
     allow_float16: bool = False,
+    nan_hint: str = "",
 ) -> None:
-    """Raise Mismatch with feedback unless `actual` equals `expected` (a float64 reference) within tolerance."""
+    """Raise Mismatch with feedback unless `actual` equals `expected` (a float64 reference) within tolerance.
+
+    The tolerance follows the dtype the student returned (TOLERANCES, which course.yaml's `tolerances:` of the
+    defaults, the assignment and the task replace while grading). A test that needs its own passes either
+    - `tolerances={"float32": (1e-3, None)}`: per dtype (rtol, atol), None inheriting the table's value, dtypes not
+      named keeping the table's. Prefer this: a float32 answer and a float64 answer carry different roundoff, so a
+      tolerance is only meaningful for one dtype; or
+    - `rtol=` / `atol=`: one value for every dtype, as before (kept for the graders that use it). Beware that
+      tightening float32 this way loosens float64 (rtol=1e-5 is 100 times float64's 1e-7), silently.
+    Each needs a comment in the grader that justifies it.
+
+    `nan_hint` is appended to the feedback when the student's value has a NaN or infinity where the expected one is
+    finite: the likely cause in this exercise ("subtract each row's max before exp" for a softmax). The generic
+    message names no cause, because a hint true for one exercise misleads in every other.
+    """
+    by_dtype = _checked_by_dtype(tolerances, rtol, atol)
     expected_arr = _as_array(expected)
     if expected_arr is None:  # a TypeError, not an AssertionError: it is the grader's fault, not the student's
         raise TypeError(f"grader bug: the expected value for {name} is a {type(expected).__name__}, not an array")
@@ -137,11 +188,11 @@ def assert_close(
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         value = actual_arr[idx] if actual_arr.ndim else actual_arr
-        raise Mismatch(
-            f"`{name}` contains {int(bad.sum())} NaN or infinite value(s), first at index {idx} ({value}); "
-            "look for a division by zero, log of 0, or exp of a large number (subtract the max first)"
-        )
-    r, t = tolerance(actual_arr.dtype if kind == "f" else np.float64, rtol, atol)
+        found = f"`{name}` contains {int(bad.sum())} NaN or infinite value(s) where the expected values are finite"
+        verdict = ("a NaN or infinity never passes, whatever the tolerance: find the step of your computation that first "
+                   f"produces it.{' ' + nan_hint if nan_hint else ''}")
+        raise Mismatch(f"{found}, first at index {idx} ({value}); {verdict}", hidden_message=f"{found}; {verdict}")
+    r, t = tolerance(actual_arr.dtype if kind == "f" else np.float64, rtol, atol, by_dtype)
     ok = _close(actual_arr, expected_arr, r, t)
     if ok.all():
         return

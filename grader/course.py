@@ -37,7 +37,9 @@ def key(description: str, default: Any = MISSING, default_factory: Any = MISSING
 
     Checks: positive (> 0), nonnegative (>= 0), choices (allowed values), pattern (an id regex), file (an existing
     file relative to the course root, with this suffix), nonempty (a list), unique (the attribute of list items that
-    must not repeat), keys (allowed keys of a dtype table), partial (a mapping of overrides of that dataclass's fields).
+    must not repeat), keys (allowed keys of a dtype table), partial (a mapping of overrides of that dataclass's fields;
+    in a table, of each value's), elsewhere (a dataclass whose keys belong at another level, with the level's name:
+    a misplaced key gets an error saying where it goes).
     """
     return field(default=default, default_factory=default_factory, metadata={"description": description, **checks})
 
@@ -63,9 +65,30 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaskLimits:
+    """The limits one task may change: those of one call into the student's code (a worker's memory, CPU time and
+    files, and the submission's wall clock, are shared by all tasks, so they are the assignment's)."""
+
+    call_seconds: float = key(
+        "wall clock for one call the task's tests make into the student's code (calls that pass their own timeout keep "
+        "it)", positive=True,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tolerance:
     rtol: float = key("relative tolerance", positive=True)
     atol: float = key("absolute tolerance", nonnegative=True)
+
+
+TOLERANCES_DESCRIPTION = (
+    "(rtol, atol) by the dtype a student returns, e.g. float32: {rtol: 1.0e-4, atol: 1.0e-5}; either key may be left "
+    "out. Each dtype and key is taken from the task, else the assignment, else defaults, else grader/compare.py's table"
+)
+
+
+def _tolerances_key(level: str) -> Any:
+    return key(f"{TOLERANCES_DESCRIPTION} ({level})", default_factory=_no_entries, keys=DTYPES, partial=Tolerance)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,10 +98,7 @@ class Defaults:
         default_factory=_no_entries, partial=LimitsConfig,
     )
     device: str = key("device policy: cpu | cuda | auto (auto = cuda when available)", default="cpu", choices=DEVICES)
-    tolerances: Mapping[str, Tolerance] = key(
-        "(rtol, atol) by the dtype a student returns; dtypes not given keep coursecheck/compare.py's table",
-        default_factory=_no_entries, keys=DTYPES,
-    )
+    tolerances: Mapping[str, Mapping[str, float]] = _tolerances_key("every assignment's")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +126,11 @@ class Task:
     points: float = key("points of the task (the sum of its tests' points)", positive=True)
     title: str = key("title shown to students", default="")
     forbidden: Forbidden | None = key("calls this task's code may not make, and why (none: anything goes)", default=None)
+    tolerances: Mapping[str, Mapping[str, float]] = _tolerances_key("while this task's tests run")
+    limits: Mapping[str, float] = key(
+        "overrides of the assignment's limits while this task's tests run: call_seconds",
+        default_factory=_no_entries, partial=TaskLimits, elsewhere=(LimitsConfig, "the assignment's limits"),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,9 +143,12 @@ class Assignment:
     limits: Mapping[str, float] = key(
         "overrides of defaults.limits, same keys", default_factory=_no_entries, partial=LimitsConfig
     )
+    tolerances: Mapping[str, Mapping[str, float]] = _tolerances_key("overriding defaults.tolerances")
     device: str | None = key("overrides defaults.device: cpu | cuda | auto", default=None, choices=DEVICES)
     due: str | None = key("due date, ISO 8601 with a UTC offset, e.g. 2027-01-15T23:59:00+01:00", default=None)
     late_policy: str | None = key("none | cutoff | per_day:PERCENT[,max_days:N] (applied after `due`)", default=None)
+    kit: bool = key("build a student kit (kits/<id>/) with the release; false where the public checks cannot run "
+                    "from recorded data alone (a05-a07: trained models)", default=True)
 
     @property
     def points(self) -> float:
@@ -138,18 +166,53 @@ class Manifest:
     assignments: tuple[Assignment, ...] = key("the assignments, in course order", nonempty=True, unique="id")
 
 
+COMPARE_ORIGIN = "grader/compare.py"  # where the built-in tolerances come from (origin of a value nobody set)
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """The effective tolerances and call limit of one task's tests: the task's own over the assignment's.
+
+    `origin` is keyed like Settings'; a value the task sets has the origin "tasks.<id>".
+    """
+
+    id: str
+    tolerances: Mapping[str, Tolerance]
+    call_seconds: float
+    origin: Mapping[str, str]
+
+    @property
+    def own(self) -> str:
+        """The origin of the values this task sets itself."""
+        return f"tasks.{self.id}"
+
+    def own_tolerances(self) -> dict[str, tuple[float, float]]:
+        """(rtol, atol) of each dtype the task changes (either key), complete: what grading swaps in for its tests."""
+        return {
+            dtype: (t.rtol, t.atol) for dtype, t in self.tolerances.items()
+            if self.own in (self.origin[f"tolerances.{dtype}.rtol"], self.origin[f"tolerances.{dtype}.atol"])
+        }
+
+    @property
+    def own_call_seconds(self) -> float | None:
+        """The task's own call limit, None when it keeps the assignment's."""
+        return self.call_seconds if self.origin["limits.call_seconds"] == self.own else None
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The effective settings of one assignment: course.yaml's defaults merged with the assignment's overrides.
+    """The effective settings of one assignment: course.yaml's defaults merged with the assignment's overrides, and
+    each task's tolerances and call limit merged over those.
 
-    `origin` says where each value came from ("assignment", "defaults" or "built-in"), keyed like
-    "limits.call_seconds", "device" and "tolerances.float32".
+    `origin` says where each value came from ("assignment", "defaults", "built-in" or "grader/compare.py"), keyed like
+    "limits.call_seconds", "device" and "tolerances.float32.rtol".
     """
 
     limits: LimitsConfig
     device: str
     tolerances: Mapping[str, Tolerance]
     origin: Mapping[str, str]
+    tasks: Mapping[str, TaskSettings]
 
 
 @dataclass(frozen=True)
@@ -185,8 +248,8 @@ class Course:
         return self.manifest.defaults.device
 
     @property
-    def tolerances(self) -> Mapping[str, Tolerance]:
-        """course.yaml's tolerance table only (the overrides of grader/compare.py's); see settings() for the merge."""
+    def tolerances(self) -> Mapping[str, Mapping[str, float]]:
+        """defaults.tolerances as written (partial per dtype); settings() gives the effective, merged values."""
         return self.manifest.defaults.tolerances
 
     def assignment(self, assignment_id: str) -> Assignment:
@@ -221,16 +284,43 @@ class Course:
             )
         limits = LimitsConfig(**{**self.manifest.defaults.limits, **assignment.limits})
         origin["device"] = "assignment" if assignment.device else "defaults"
-        tolerances = {dtype: Tolerance(rtol=rtol, atol=atol) for dtype, (rtol, atol) in TOLERANCES.items()}
-        for dtype in tolerances:
-            origin[f"tolerances.{dtype}"] = "defaults" if dtype in self.tolerances else "grader/compare.py"
-        tolerances.update(self.tolerances)
+        built_in = {dtype: {"rtol": rtol, "atol": atol} for dtype, (rtol, atol) in TOLERANCES.items()}
+        layers = [(COMPARE_ORIGIN, built_in), ("defaults", self.tolerances), ("assignment", assignment.tolerances)]
+        tolerances = _merge_tolerances(layers, origin)
+        tasks = {}
+        for task in assignment.tasks:
+            own = f"tasks.{task.id}"
+            task_origin = {k: v for k, v in origin.items() if k.startswith("tolerances.")}
+            task_origin["limits.call_seconds"] = own if "call_seconds" in task.limits else origin["limits.call_seconds"]
+            tasks[task.id] = TaskSettings(
+                id=task.id,
+                tolerances=MappingProxyType(_merge_tolerances([*layers, (own, task.tolerances)], task_origin)),
+                call_seconds=task.limits.get("call_seconds", limits.call_seconds),
+                origin=MappingProxyType(task_origin),
+            )
         return Settings(
             limits=limits,
             device=assignment.device or self.default_device,
             tolerances=MappingProxyType(tolerances),
             origin=MappingProxyType(origin),
+            tasks=MappingProxyType(tasks),
         )
+
+
+def _merge_tolerances(
+    layers: list[tuple[str, Mapping[str, Mapping[str, float]]]], origin: dict[str, str]
+) -> dict[str, Tolerance]:
+    """Each dtype's rtol and atol from the last layer that sets it (layers go from the built-in table to the most
+    specific); `origin` gets the layer's name for each "tolerances.<dtype>.<key>"."""
+    merged: dict[str, Tolerance] = {}
+    for dtype in layers[0][1]:
+        values = {}
+        for name in ("rtol", "atol"):
+            where, value = next((w, table[dtype][name]) for w, table in reversed(layers) if name in table.get(dtype, {}))
+            values[name] = value
+            origin[f"tolerances.{dtype}.{name}"] = where
+        merged[dtype] = Tolerance(**values)
+    return merged
 
 
 # --- finding and reading the file -----------------------------------------------------------------------------
@@ -312,7 +402,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
-_KIND_NAMES = {str: "a string", int: "an integer", float: "a number"}
+_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def _found(value: Any) -> str:
@@ -346,8 +436,13 @@ class _Reader:
             detail = f"{problem} ({context})" if context else problem
             raise CourseConfigError(f"{self.path.name}: {where}: not valid YAML: {detail}") from None
 
-    def read(self, cls: type, value: Any, where: str, line: int | None, partial: bool = False) -> Any:
-        """`value` as an instance of the dataclass `cls` (or, with partial, a read-only dict of the keys given)."""
+    def read(self, cls: type, value: Any, where: str, line: int | None, partial: bool = False,
+             elsewhere: tuple[type, str] | None = None) -> Any:
+        """`value` as an instance of the dataclass `cls` (or, with partial, a read-only dict of the keys given).
+
+        `elsewhere` (a dataclass, and the name of the level its keys belong to) turns an unknown key that is one of
+        its fields into an error saying where that key goes.
+        """
         if not isinstance(value, dict):
             names = ", ".join(f.name for f in fields(cls))
             raise self.fail(where, line, f"expected a mapping with keys {names}, found {_found(value)}")
@@ -355,6 +450,10 @@ class _Reader:
         lines = getattr(value, "lines", {})
         for k in value:
             if k not in schema:
+                if elsewhere and k in {f.name for f in fields(elsewhere[0])}:
+                    message = (f"{k} cannot be set here, only {', '.join(schema)} can; set {k} in {elsewhere[1]} "
+                               "instead")
+                    raise self.fail(_join(where, k), lines.get(k, line), message)
                 close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(schema)}"
                 raise self.fail(_join(where, k), lines.get(k, line), f"unknown key; {hint}")
@@ -377,8 +476,8 @@ class _Reader:
                 return None
             hint = next(a for a in args if a is not type(None))
             origin, args = get_origin(hint), get_args(hint)
-        if "partial" in meta:
-            return self.read(meta["partial"], value, where, line, partial=True)
+        if "partial" in meta and "keys" not in meta:
+            return self.read(meta["partial"], value, where, line, partial=True, elsewhere=meta.get("elsewhere"))
         if is_dataclass(hint):
             return self.read(hint, value, where, line)
         if origin is tuple:
@@ -421,13 +520,18 @@ class _Reader:
                 close = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
                 raise self.fail(_join(where, k), lines.get(k, line), f"unknown key; {hint}")
+        cls, partial = (f.metadata["partial"], True) if "partial" in f.metadata else (value_type, False)
+        for k, v in value.items():
+            if partial and v == {}:  # an entry that overrides nothing is a slip, not a choice
+                names = " or ".join(g.name for g in fields(cls))
+                raise self.fail(_join(where, k), lines.get(k, line), f"expected {names} (or both), found an empty mapping")
         return MappingProxyType(
-            {k: self.read(value_type, v, _join(where, k), lines.get(k, line)) for k, v in value.items()}
+            {k: self.read(cls, v, _join(where, k), lines.get(k, line), partial=partial) for k, v in value.items()}
         )
 
     def scalar(self, kind: type, meta: Mapping, value: Any, where: str, line: int | None) -> Any:
         accepted = (int, float) if kind is float else kind  # an integer is a fine number; a bool is neither
-        if isinstance(value, bool) or not isinstance(value, accepted):
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, accepted):
             raise self.fail(where, line, f"expected {_KIND_NAMES.get(kind, kind.__name__)}, found {_found(value)}")
         if meta.get("positive") and value <= 0:
             raise self.fail(where, line, f"expected a positive number, found {_found(value)}")

@@ -22,7 +22,7 @@ import pytest
 
 from grader.compare import using_tolerances
 from grader.course import Course, load_course
-from grader.plugin import GradingOptions, GradingPlugin, TestResult, limits_for
+from grader.plugin import GradingOptions, GradingPlugin, TestResult
 from grader.safe_text import clean
 from grader.sandbox import Limits, Sandbox
 from grader.submission import declared_student_id
@@ -121,7 +121,9 @@ def _grade(
     start = time.perf_counter()
     course = course or load_course()
     assignment = course.assignment(assignment_id)
-    limits = limits or limits_for(course, assignment_id)
+    from_course = GradingOptions.course_settings(course, assignment_id)  # limits, tolerances, the tasks' own
+    course_limits = from_course.pop("limits")
+    limits = limits or course_limits  # the caller's limits stand in for the assignment's; a task's still apply
     options = GradingOptions(
         submission=Path(submission),
         notebook=course.root / assignment.notebook,
@@ -132,8 +134,10 @@ def _grade(
         secret=secret or os.environb.get(b"GRADER_SECRET") or secrets.token_bytes(16),
         visibility=visibility,
         tasks=tasks,
+        **from_course,
     )
     plugin = GradingPlugin(options, sandbox)
+    _import_afresh_if_changed(course.root / assignment.grader)
     args = [
         str(course.root / assignment.grader),
         "-p", "grader.plugin", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
@@ -143,9 +147,11 @@ def _grade(
         "--tb=no", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
     ]
     sink = io.StringIO()
-    tolerances = {dtype: (t.rtol, t.atol) for dtype, t in course.tolerances.items()}
+    # The assignment's tolerances for the whole run (fixtures included); the plugin swaps in a task's for its tests.
+    tolerances = dict(options.tolerances)
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_plugin_autoload(), using_tolerances(tolerances):
         code = pytest.main(args, plugins=[plugin])
+    _remember_import(course.root / assignment.grader)
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         detail = "\n".join(plugin.collection_errors) or sink.getvalue()[-3000:]
         raise GraderError(f"the grader {assignment.grader} could not run:\n{detail}")
@@ -171,9 +177,54 @@ def _grade(
         isolation=isolation,
         output=clean(session.output) if session else "",
         seconds=time.perf_counter() - start,
-        settings={"device": device, "limits": limits.__dict__, "visibility": visibility, "tolerances": tolerances},
+        settings={"device": device, "limits": limits.__dict__, "visibility": visibility, "tolerances": tolerances,
+                  "tasks": _task_settings(options)},
         figures=plugin.figures,
     )
+
+
+def _task_settings(options: GradingOptions) -> dict[str, dict[str, Any]]:
+    """What tasks set for their own tests (tolerances, call_seconds), for the report's settings."""
+    tasks: dict[str, dict[str, Any]] = {}
+    for task, table in options.task_tolerances.items():
+        tasks.setdefault(task, {})["tolerances"] = dict(table)
+    for task, seconds in options.task_call_seconds.items():
+        tasks.setdefault(task, {})["call_seconds"] = seconds
+    return tasks
+
+
+_IMPORTED: dict[str, tuple[str, float]] = {}  # grader module name -> (its file, that file's mtime when imported)
+
+
+def _grader_modules(grader_file: Path) -> list[tuple[str, object]]:
+    import sys
+
+    return [(name, module) for name, module in list(sys.modules.items())
+            if name.rsplit(".", 1)[-1] == grader_file.stem and Path(getattr(module, "__file__", None) or "").name == grader_file.name]
+
+
+def _stamp(grader_file: Path) -> tuple[str, float]:
+    return str(grader_file.resolve()), grader_file.stat().st_mtime if grader_file.exists() else 0.0
+
+
+def _import_afresh_if_changed(grader_file: Path) -> None:
+    """pytest's importlib mode hands back a module already in sys.modules under the grader's dotted name
+    (grader.graders.test_<id>) whatever file it came from: drop it when it came from another course copy or its
+    file changed since, so an edited grader is never judged by the old one; keep it otherwise (its data caches)."""
+    import sys
+
+    now = _stamp(grader_file)
+    for name, module in _grader_modules(grader_file):
+        if str(Path(module.__file__).resolve()) != now[0] or _IMPORTED.get(name, now) != now:
+            del sys.modules[name]
+            _IMPORTED.pop(name, None)
+
+
+def _remember_import(grader_file: Path) -> None:
+    now = _stamp(grader_file)
+    for name, module in _grader_modules(grader_file):
+        if str(Path(module.__file__).resolve()) == now[0]:
+            _IMPORTED.setdefault(name, now)
 
 
 @contextlib.contextmanager

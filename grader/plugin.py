@@ -18,6 +18,7 @@ Student code runs only in the sandboxed worker; this process builds inputs, call
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -29,14 +30,18 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
+from grader.compare import using_tolerances
 from grader.sandbox import Limits, Sandbox, StudentCodeFailure, Worker
 from grader.shortcuts import Findings, Rule, find_shortcuts, rules_of, runtime_feedback, static_feedback
 from grader.submission import Program, assemble
+
+if TYPE_CHECKING:
+    from grader.course import Course
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed")
 GRADER_ERROR_PREFIX = "the grader itself failed"  # feedback of a test the grader could not run (reports look for it)
@@ -88,6 +93,23 @@ class GradingOptions:
     visibility: str = "all"  # "public" runs only public tests (grader check)
     tasks: frozenset[str] | None = None  # only the tests of these tasks (the quality gate's mutants); None: all
     forbidden: Mapping[str, Rule] | None = None  # calls each task may not make; None: course.yaml's, found above notebook
+    # course.yaml's tolerances: the assignment's table ({dtype: (rtol, atol)}), and the dtypes each task changes
+    # (complete pairs), swapped in while that task's tests run; the engine also applies the table to the whole run
+    tolerances: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    task_tolerances: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    task_call_seconds: Mapping[str, float] = field(default_factory=dict)  # tasks whose calls get their own limit
+
+    @classmethod
+    def course_settings(cls, course: Course, assignment_id: str) -> dict[str, Any]:
+        """The fields course.yaml decides (limits, tolerances, the tasks' own), as keyword arguments."""
+        settings = course.settings(assignment_id)
+        tasks = settings.tasks.values()
+        return {
+            "limits": limits_for(course, assignment_id),
+            "tolerances": {dtype: (t.rtol, t.atol) for dtype, t in settings.tolerances.items()},
+            "task_tolerances": {t.id: t.own_tolerances() for t in tasks if t.own_tolerances()},
+            "task_call_seconds": {t.id: t.own_call_seconds for t in tasks if t.own_call_seconds is not None},
+        }
 
 
 class ShortcutUsed(Exception):
@@ -114,6 +136,7 @@ class SubmissionSession:
         flags = tuple(d.problem(self.rules[task]) for task, found in self.shortcuts.dynamic.items() for d in found)
         self.program: Program = replace(program, problems=program.problems + flags)
         self.hidden_now = False  # whether the test now running is hidden (its calls' printed output is withheld)
+        self.call_seconds: float | None = None  # the running test's task's own call limit (None: the worker's)
         self.watch: tuple[str, ...] = ()  # the current test's forbidden calls, watched in the worker
         self.used: set[str] = set()       # which of them the student's code dispatched during the current test
         self._worker: Worker | None = None
@@ -147,7 +170,7 @@ class SubmissionSession:
         worker.used.clear()
         start = worker.output_size()
         try:
-            return worker.request(msg, timeout)
+            return worker.request(msg, timeout or self.call_seconds)
         except StudentCodeFailure as exc:
             if worker.status is not None:  # the worker is gone: keep what it printed, start afresh next time
                 self.outputs.append(worker.output())
@@ -267,8 +290,8 @@ class GradingPlugin:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     def _rule(self, item: pytest.Item) -> Rule | None:
-        marker = item.get_closest_marker("task")
-        return self.rules.get(marker.args[0]) if marker and marker.args else None
+        task = _task_of(item)
+        return self.rules.get(task) if task else None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> None:
@@ -280,15 +303,21 @@ class GradingPlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         rule = self._rule(item)
+        task = _task_of(item) or ""
         if rule is not None and self.session is not None:
             self.session.watch, self.session.used = rule.calls, set()
         if self.session is not None:
             self.session.hidden_now = item.get_closest_marker("hidden") is not None
+            self.session.call_seconds = self.options.task_call_seconds.get(task)
+        # The task's tolerances over the assignment's, for this test's comparisons only (restored after it).
+        tolerances = {**self.options.tolerances, **self.options.task_tolerances.get(task, {})}
         try:
-            yield
+            with using_tolerances(tolerances) if tolerances else contextlib.nullcontext():
+                yield
         finally:
             if self.session is not None:
                 self.session.watch = ()
+                self.session.call_seconds = None
 
     def _shortcut_feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str | None:
         rule = self._rule(item)
@@ -332,6 +361,12 @@ class GradingPlugin:
             self.session.close()
         if self._own_sandbox and self.sandbox is not None:
             self.sandbox.close()
+
+
+def _task_of(item: pytest.Item) -> str | None:
+    """The course.yaml task of a test, from its @pytest.mark.task("...")."""
+    marker = item.get_closest_marker("task")
+    return marker.args[0] if marker and marker.args else None
 
 
 def _verdict(excinfo: pytest.ExceptionInfo | None, hidden: bool) -> tuple[str, str, bool]:
@@ -417,9 +452,9 @@ def _options_from_cli(config: pytest.Config, submission: Path) -> GradingOptions
         assignment=assignment_id,
         student=config.getoption("--student"),
         device=config.getoption("--grader-device"),
-        limits=limits_for(course, assignment_id),
         secret=os.environb.get(b"GRADER_SECRET") or secrets.token_bytes(16),
         forbidden=rules_of(assignment),
+        **GradingOptions.course_settings(course, assignment_id),
     )
 
 

@@ -12,6 +12,12 @@ from reference import activations as ref
 
 SUBMISSION_NAMES = ("sigmoid", "relu", "softmax")
 
+# What a NaN or infinity most likely means in each exercise (assert_close's own message names no cause).
+SIGMOID_NAN_HINT = ("e^x overflows to inf beyond x ≈ 709, and inf / inf is NaN: rewrite the formula so that it never "
+                    "divides one overflowing exponential by another")
+SOFTMAX_NAN_HINT = ("e^x overflows to inf beyond x ≈ 709 and underflows to 0 below −745: subtract the maximum along dim "
+                    "before exp")
+
 
 def t(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
@@ -42,7 +48,8 @@ def test_sigmoid_keeps_shape_and_large_inputs(submission, rng):
     # e^{|x|} overflows float64 beyond 709: e^x / (1 + e^x) gives inf / inf = NaN at the positive one
     x[0, 0, :2] = rng.uniform(750.0, 1000.0), -rng.uniform(750.0, 1000.0)
     got = submission.call("sigmoid", x)
-    assert_close(actual=got, expected=ref.sigmoid(t(x)).numpy(), name="sigmoid(x) for large |x|")
+    assert_close(actual=got, expected=ref.sigmoid(t(x)).numpy(), name="sigmoid(x) for large |x|",
+                 nan_hint=SIGMOID_NAN_HINT)
 
 
 @pytest.mark.task("relu")
@@ -70,7 +77,7 @@ def test_softmax_rows_of_a_batch(submission, rng):
     expected = ref.softmax(t(x), dim=-1).numpy()
     e = np.exp(x)
     assert_close(
-        actual=got, expected=expected, name="softmax(x)",
+        actual=got, expected=expected, name="softmax(x)", nan_hint=SOFTMAX_NAN_HINT,
         mistakes=[
             Mistake("a softmax over the wrong axis (columns instead of rows)", e / e.sum(axis=0, keepdims=True)),
             Mistake("normalised over all elements at once instead of per row", e / e.sum()),
@@ -110,9 +117,10 @@ def test_softmax_is_stable_for_large_logits(submission, rng):
     got = submission.call("softmax", x)
     expected = ref.softmax(t(x), dim=-1).numpy()
     if not (isinstance(got, np.ndarray) and got.shape == x.shape):  # a wrong type or shape is named as a whole
-        assert_close(actual=got, expected=expected, name="softmax(x)")
+        assert_close(actual=got, expected=expected, name="softmax(x)", nan_hint=SOFTMAX_NAN_HINT)
     for row, case in enumerate(cases):  # one row per unstable variant, so the feedback says which one broke
-        assert_close(actual=got[row], expected=expected[row], name=f"softmax(x) row {row}, {case}")
+        assert_close(actual=got[row], expected=expected[row], name=f"softmax(x) row {row}, {case}",
+                     nan_hint=SOFTMAX_NAN_HINT)
 
 
 @pytest.mark.task("softmax")
@@ -122,4 +130,5 @@ def test_softmax_respects_dim(submission, rng):
     """softmax(x, dim=0) normalises along the axis it is given"""
     x = rng.normal(size=(3, 5))
     got = submission.call("softmax", x, dim=0)
-    assert_close(actual=got, expected=ref.softmax(t(x), dim=0).numpy(), name="softmax(x, dim=0)")
+    assert_close(actual=got, expected=ref.softmax(t(x), dim=0).numpy(), name="softmax(x, dim=0)",
+                 nan_hint=SOFTMAX_NAN_HINT)

@@ -26,6 +26,14 @@ SUBMISSION_NAMES = (
     "q_dropout", "q_softmax_max", "q_sigmoid_saturation", "q_dropout_eval",
 )
 
+# What a NaN or infinity most likely means in each exercise (assert_close's own message names no cause).
+SIGMOID_NAN_HINT = ("e^x overflows to inf beyond x ≈ 709, and inf / inf is NaN: rewrite the formula so that it never "
+                    "divides one overflowing exponential by another")
+SOFTMAX_NAN_HINT = ("e^x overflows to inf beyond x ≈ 709 and underflows to 0 below −745: subtract the maximum along dim "
+                    "before exp")
+LOG_SOFTMAX_NAN_HINT = ("the log of a probability that underflowed to 0 is −inf: compute the log-softmax directly, "
+                        "(z − max z) − log Σ exp(z − max z), instead of the log of the softmax")
+
 
 def t(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(a))
@@ -79,7 +87,8 @@ def test_sigmoid_grad_for_large_inputs(submission, rng):
     x = rng.normal(0.0, 200.0, size=(2, 3, 5))
     x[0, 0, :2] = rng.uniform(750.0, 1000.0), -rng.uniform(750.0, 1000.0)  # e^{|x|} overflows float64 beyond 709
     got = submission.call("sigmoid_grad", x)
-    assert_close(actual=got, expected=act.sigmoid_grad(t(x)), name="sigmoid_grad(x) for large |x|")
+    assert_close(actual=got, expected=act.sigmoid_grad(t(x)), name="sigmoid_grad(x) for large |x|",
+                 nan_hint=SIGMOID_NAN_HINT)
 
 
 @pytest.mark.task("activation_grads")
@@ -147,7 +156,7 @@ def test_softmax_rows(submission, rng):
     got = submission.call("softmax", x)
     e = np.exp(x)
     assert_close(
-        actual=got, expected=act.softmax(t(x), dim=-1), name="softmax(x)",
+        actual=got, expected=act.softmax(t(x), dim=-1), name="softmax(x)", nan_hint=SOFTMAX_NAN_HINT,
         mistakes=[
             Mistake("a softmax over the wrong axis (columns instead of rows)", softmax_np(x, axis=0)),
             Mistake("normalised over all elements at once instead of per row", e / e.sum()),
@@ -187,10 +196,11 @@ def test_softmax_is_stable(submission, rng):
         got = submission.call("softmax", logits, dim=dim)
         expected = act.softmax(t(logits), dim=dim).numpy()
         if not (isinstance(got, np.ndarray) and got.shape == logits.shape):  # a wrong type or shape, as a whole
-            assert_close(actual=got, expected=expected, name=f"softmax(x, dim={dim})")
+            assert_close(actual=got, expected=expected, name=f"softmax(x, dim={dim})", nan_hint=SOFTMAX_NAN_HINT)
         for i, case in enumerate(cases):  # one slice per unstable variant, so the feedback says which one broke
             pick = (i, slice(None)) if dim == -1 else (slice(None), i)
-            assert_close(actual=got[pick], expected=expected[pick], name=f"{name} {i}, {case}")
+            assert_close(actual=got[pick], expected=expected[pick], name=f"{name} {i}, {case}",
+                         nan_hint=SOFTMAX_NAN_HINT)
 
 
 @pytest.mark.task("softmax")
@@ -251,7 +261,8 @@ def test_cross_entropy_is_stable(submission, rng):
     z[0, (y[0] + 1) % k] = z[0].max() + 800.0
     got = scalar(submission.call("cross_entropy", z, y))
     assert_close(actual=got, expected=ref_mlp.cross_entropy(t(z), t(y)),
-                 name="cross_entropy(logits, y) for logits of size 1000", mistakes=_ce_mistakes(z, y))
+                 name="cross_entropy(logits, y) for logits of size 1000", mistakes=_ce_mistakes(z, y),
+                 nan_hint=LOG_SOFTMAX_NAN_HINT)
 
 
 @pytest.mark.task("cross_entropy")

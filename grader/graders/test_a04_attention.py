@@ -23,6 +23,10 @@ SUBMISSION_NAMES = ("attention", "causal_mask", "masked_attention", "multi_head_
 
 NEG_INF = float("-inf")
 
+# What a NaN or infinity in the weights most likely means here (assert_close's own message names no cause).
+SOFTMAX_NAN_HINT = ("the weights are a softmax of the scores: if you wrote that softmax yourself, subtract each row's "
+                    "maximum before exp (or use torch.softmax)")
+
 
 def t(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
@@ -94,8 +98,10 @@ def check_attention(got, q, k, v, fn: str) -> None:
     out, weights = pair(got, fn)
     expected_out, expected_w = ref.scaled_dot_product_attention(q, k, v)
     out_m, w_m = attention_mistakes(q, k, v)
-    assert_close(actual=out, expected=expected_out, name=f"{fn}(q, k, v)[0] (the output)", mistakes=out_m)
-    assert_close(actual=weights, expected=expected_w, name=f"{fn}(q, k, v)[1] (the weights)", mistakes=w_m)
+    assert_close(actual=out, expected=expected_out, name=f"{fn}(q, k, v)[0] (the output)", mistakes=out_m,
+                 nan_hint=SOFTMAX_NAN_HINT)
+    assert_close(actual=weights, expected=expected_w, name=f"{fn}(q, k, v)[1] (the weights)", mistakes=w_m,
+                 nan_hint=SOFTMAX_NAN_HINT)
 
 
 @pytest.mark.task("attention")
