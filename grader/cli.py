@@ -13,12 +13,14 @@ from pathlib import Path
 
 from grader.course import (
     DTYPES,
+    TOLERANCES_DESCRIPTION,
     Assignment,
     Course,
     CourseConfigError,
     CourseInfo,
     Defaults,
     LimitsConfig,
+    Tolerance,
     check_course,
     load_course,
 )
@@ -69,10 +71,12 @@ def cmd_course_show(args) -> int:
 
 
 def course_settings_text(course: Course) -> str:
-    """Every assignment's effective settings, where each value comes from, and what each key means."""
+    """Every assignment's effective settings, where each value comes from, and what each key means; then the
+    tolerances and call limit of each task that sets its own."""
     meaning = {f"limits.{f.name}": f.metadata["description"] for f in fields(LimitsConfig)}
     meaning |= {f.name: f.metadata["description"] for f in fields(Defaults)}
-    meaning |= {f"tolerances.{dtype}": "" for dtype in DTYPES}
+    meaning |= {f"tolerances.{d}.{f.name}": f"{f.metadata['description']} of a {d} result"
+                for d in DTYPES for f in fields(Tolerance)}
     lines = [course.name, f"  file         {course.path}"]
     lines.append(f"  variant_key  {course.variant_key or '(none)'}  ({_description(CourseInfo, 'variant_key')})")
     for a in course.assignments:
@@ -87,14 +91,27 @@ def course_settings_text(course: Course) -> str:
         lines += [f"    {t.id:<18} {_plural(t.points, 'point'):<10} {t.title}" for t in a.tasks]
         values = {"device": settings.device}
         values |= {f"limits.{f.name}": f"{getattr(settings.limits, f.name):g}" for f in fields(LimitsConfig)}
-        values |= {f"tolerances.{d}": f"rtol={t.rtol:g} atol={t.atol:g}" for d, t in settings.tolerances.items()}
+        values |= _tolerance_values(settings.tolerances)
         width = max(len(v) for v in values.values())
         lines.append("  effective settings ([where the value comes from] and what the key means):")
         for name, value in values.items():
             where = f"[{settings.origin[name]}]"
-            lines.append(f"    {name:<26} {value:<{width}}  {where:<19} {meaning[name]}".rstrip())
-    lines += ["", f"tolerances: {meaning['tolerances']}"]
+            lines.append(f"    {name:<26} {value:<{width}}  {where:<21} {meaning[name]}".rstrip())
+        own = [t for t in settings.tasks.values() if t.own in t.origin.values()]
+        if own:
+            lines.append("  tasks with their own settings (the other tasks use the assignment's):")
+        for task in own:
+            lines.append(f"    {task.id}")
+            task_values = {**_tolerance_values(task.tolerances), "limits.call_seconds": f"{task.call_seconds:g}"}
+            for name, value in task_values.items():
+                where = f"[{task.origin[name]}]"
+                lines.append(f"      {name:<24} {value:<{width}}  {where}")
+    lines += ["", f"tolerances: {TOLERANCES_DESCRIPTION}"]
     return "\n".join(lines)
+
+
+def _tolerance_values(tolerances) -> dict[str, str]:
+    return {f"tolerances.{d}.{k}": f"{getattr(t, k):g}" for d, t in tolerances.items() for k in ("rtol", "atol")}
 
 
 def _description(cls: type, name: str) -> str:
@@ -104,6 +121,9 @@ def _description(cls: type, name: str) -> str:
 def add_release_parser(sub) -> None:
     p = sub.add_parser("release", help="build assignments/ from solutions/ with nbgrader")
     p.add_argument("assignment", nargs="?", default=None, help="one assignment id (default: all)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="write the release without grading it (by default the solution must get full marks and the "
+                        "release 0, else nothing is written)")
     _course_option(p)
     p.set_defaults(func=cmd_release)
 
@@ -115,7 +135,9 @@ def cmd_release(args) -> int:
     if args.assignment:
         _known_assignment(course, args.assignment)
     try:
-        for path in release(course, args.assignment):
+        # the verdicts go to stderr: stdout lists what was written, one path a line
+        for path in release(course, args.assignment, verify=not args.no_verify,
+                            report=lambda line: print(line, file=sys.stderr, flush=True)):
             print(f"wrote {path.relative_to(course.root)}")
     except ReleaseError as exc:
         raise CommandError(str(exc)) from None
@@ -326,12 +348,42 @@ def add_gradescope_parser(sub) -> None:
     add(sub)
 
 
+def add_authoring_parsers(sub) -> None:
+    from grader.preview import add_preview_parser
+    from grader.scaffold import add_scaffold_parsers  # `grader new` and `grader add-task`
+
+    add_scaffold_parsers(sub)
+    add_preview_parser(sub)
+
+
+def add_kit_parser(sub) -> None:
+    p = sub.add_parser("kit", help="build one assignment's student kit for a class (its own numbers, a zip to upload)")
+    p.add_argument("assignment", help="assignment id")
+    p.add_argument("--out", type=Path, required=True, help="folder to build the kit in (kits/ holds the committed ones)")
+    p.add_argument("--roster", type=Path, help="roster CSV with a `student` column: the kit carries each student's numbers")
+    p.add_argument("--zip", type=Path, dest="zip_path", help="also write a zip of the kit's folder here")
+    _course_option(p)
+    p.set_defaults(func=cmd_kit)
+
+
+def cmd_kit(args) -> int:
+    from grader.kit import KitError, class_kit
+
+    course = load_course(args.course)
+    try:
+        kit = class_kit(course, args.assignment, args.out, roster=args.roster, zip_path=args.zip_path)
+    except KitError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"built {kit}" + (f" and {args.zip_path}" if args.zip_path else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Build, check and grade the course's assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_course_parser, add_release_parser, add_grade_parser, add_check_parser, add_demo_parser,
                 add_autograde_parser, add_report_parser, add_export_parser, add_gradescope_parser,
-                add_override_parser):
+                add_override_parser, add_authoring_parsers, add_kit_parser):
         add(sub)
     return parser
 

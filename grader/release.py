@@ -22,6 +22,12 @@ writes assignments/<id>/<notebook>.ipynb from the notebook course.yaml names, in
 
 Only the notebook named in course.yaml is released (nbgrader would also copy other files in the source folder).
 
+With `verify=True` (what `grader release` does unless given `--no-verify`), the releases are built into a temporary
+folder first and graded there, as otter-grader's `otter assign` runs the tests on the solution at build time: the
+solution notebook must get full marks and the release 0 (grader/preview.py's rules 1 and 2, the quality gate's, under
+its secret), else nothing is written and ReleaseError names the failing tests. One sandbox grades every assignment;
+its fork server starts (importing torch) while nbgrader builds.
+
 `release` then builds each assignment's student kit into kits/<id>/ from that release (see grader/kit.py).
 """
 from __future__ import annotations
@@ -34,7 +40,8 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.course import Course
@@ -53,6 +60,7 @@ def build_release(course: Course, assignment_id: str, out_dir: Path) -> Path:
     source = course.root / assignment.notebook
     check_source(source)
     with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+        source = with_grade_cells(course, assignment_id, source, Path(tmp) / "graded-source")
         built = run_generate_assignment(source, assignment_id, Path(tmp))
         target = Path(out_dir) / assignment_id / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,17 +68,94 @@ def build_release(course: Course, assignment_id: str, out_dir: Path) -> Path:
     return target
 
 
-def release(course: Course, assignment_id: str | None = None, *, kits: bool = True) -> list[Path]:
-    """Build the release of one assignment (default: of all) into assignments/, and its student kit into kits/."""
-    from grader.kit import KIT_DIR, KIT_ASSIGNMENTS, write_kit
+def with_grade_cells(course: Course, assignment_id: str, source: Path, folder: Path) -> Path:
+    """A copy of the source notebook, in `folder`, whose check cells are the tasks' grade cells (grader/grade_cells.py)."""
+    from grader.grade_cells import GradeCellError, add_grade_cells
+
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    points = {t.id: t.points for t in course.assignment(assignment_id).tasks}
+    try:
+        add_grade_cells(doc, points, str(source.relative_to(course.root)))
+    except GradeCellError as exc:
+        raise ReleaseError(str(exc)) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / source.name
+    copy.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return copy
+
+
+def release(course: Course, assignment_id: str | None = None, *, kits: bool = True, verify: bool = False,
+            report: Callable[[str], None] | None = None) -> list[Path]:
+    """Build the release of one assignment (default: of all) into assignments/, and its student kit into kits/.
+
+    With `verify`, nothing is written unless every solution gets full marks and every release 0 (see above);
+    `report` receives one line per verdict.
+    """
+    from grader.kit import KIT_DIR, kit_assignments, write_kit
 
     ids = [assignment_id] if assignment_id else [a.id for a in course.assignments]
-    built = [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
+    if verify:
+        built = build_verified(course, ids, course.root / RELEASE_DIR, report=report)
+    else:
+        built = [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
     if kits:
         for aid, notebook in zip(ids, built):
-            if aid in KIT_ASSIGNMENTS:
+            if aid in kit_assignments(course):
                 write_kit(course, aid, course.root / KIT_DIR, notebook)
     return built
+
+
+def build_verified(course: Course, ids: list[str], out_dir: Path, *,
+                   report: Callable[[str], None] | None = None) -> list[Path]:
+    """Build each release into a temporary folder, grade the solution and the release, and copy the releases into
+    out_dir/<id>/ only when every verdict passes; else raise ReleaseError naming the failing tests."""
+    from grader.engine import GraderError
+    from grader.preview import gate_secret, grade_for_gate, release_verdict, solution_verdict
+    from grader.sandbox import Sandbox
+
+    secret = gate_secret()
+    with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
+        starting = pool.submit(Sandbox)  # the fork server imports torch while nbgrader builds (two cores, not one)
+        try:
+            staged = [build_release(course, aid, Path(tmp)) for aid in ids]
+        except BaseException:
+            if starting.exception() is None:
+                starting.result().close()
+            raise
+        if starting.exception() is not None:
+            raise ReleaseError(f"cannot grade the release to verify it: {starting.exception()}. "
+                               "Run `grader release --no-verify` to build it without grading.")
+        sandbox = starting.result()
+        failures = []
+        with sandbox:
+            for aid, notebook in zip(ids, staged):
+                try:
+                    solution = grade_for_gate(course, aid, course.root / course.assignment(aid).notebook, sandbox, secret)
+                    verdicts = [solution_verdict(solution, course.assignment(aid).points),
+                                release_verdict(grade_for_gate(course, aid, notebook, sandbox, secret), len(solution.tests))]
+                except GraderError as exc:
+                    failures.append(f"{aid}: {exc}")
+                    continue
+                for v in verdicts:
+                    line = f"{aid}: {v.rule}: {'yes' if v.ok else 'NO'} ({v.report.score:g}/{v.report.max_score:g})"
+                    if report is not None:
+                        report(line)
+                    if not v.ok:
+                        failures.append(f"{aid}: {v.rule.replace('gets', 'does not get')}: {v.why}")
+        if failures:
+            only = f" {ids[0]}" if len(ids) == 1 else ""
+            raise ReleaseError(
+                "nothing was written: " + "\n".join(failures) + "\n"
+                f"Fix the solution notebook or the grader (`grader preview{only or ' ID'}` shows every verdict and "
+                f"its feedback), then run `grader release{only}` again; `--no-verify` writes the release ungraded."
+            )
+        written = []
+        for aid, notebook in zip(ids, staged):
+            target = Path(out_dir) / aid / notebook.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(notebook, target)
+            written.append(target)
+    return written
 
 
 def check_source(notebook: Path) -> None:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from grader.course import Course, load_course
-from grader.kit import KIT_ASSIGNMENTS, KIT_DIR
+from grader.kit import KIT_DIR, kit_assignments
 from grader.release import STUB, ReleaseError, build_release, release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +28,12 @@ def nbgrader_meta(cell) -> dict:
 
 
 def copy_course(folder: Path) -> Course:
-    """A copy of the course's course.yaml, source notebooks and graders in `folder` (tests never write into the repo)."""
+    """A copy of the course's course.yaml, source notebooks, graders and per-student numbers in `folder` (tests never
+    write into the repo; a kit with per-student numbers is built from grader/numbers/<id>.py)."""
     shutil.copy(ROOT / "course.yaml", folder / "course.yaml")
     for a in COURSE.assignments:
-        for rel in (a.notebook, a.grader):
+        numbers = f"grader/numbers/{a.id}.py"
+        for rel in (a.notebook, a.grader, *([numbers] if (ROOT / numbers).is_file() else [])):
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / rel, folder / rel)
     return load_course(folder / "course.yaml")
@@ -111,7 +113,7 @@ def test_release_writes_only_assignments_quietly_and_deterministically(tmp_path,
     after = {p for p in tmp_path.rglob("*") if p.is_file()}
     expected = {tmp_path / committed(a).relative_to(ROOT) for a in COURSE.assignments}
     kits = {p for p in (tmp_path / KIT_DIR).rglob("*") if p.is_file()}  # the student kits (tests/test_kit.py)
-    assert {p.relative_to(tmp_path / KIT_DIR).parts[0] for p in kits} == set(KIT_ASSIGNMENTS)
+    assert {p.relative_to(tmp_path / KIT_DIR).parts[0] for p in kits} == set(kit_assignments(COURSE))
     assert after - before - kits == expected and set(paths) == expected
     assert capfd.readouterr() == ("", "")
     for a in COURSE.assignments:
@@ -149,3 +151,33 @@ def test_a_notebook_without_cell_ids_is_refused_with_the_fix(tmp_path):
     with pytest.raises(ReleaseError, match=r"nbformat 4\.4 and not every cell has an id.*nbformat\.v4\.upgrade"):
         build_release(course, assignment.id, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_verified_release_refuses_a_wrong_solution_and_a_scoring_skeleton(tmp_path):
+    """Does `release(verify=True)` write nothing, naming the failing tests, when the solution loses points (a sign
+    flipped) or the skeleton scores (an answer left outside its solution region), and write the release otherwise?"""
+    course = copy_course(tmp_path)
+    notebook = tmp_path / course.assignment("a00_warmup").notebook
+    source = notebook.read_text(encoding="utf-8")
+    notebook.write_text(source.replace("torch.exp(-x)", "torch.exp(x)", 1), encoding="utf-8")
+    with pytest.raises(ReleaseError) as err:
+        release(course, "a00_warmup", kits=False, verify=True)
+    message = " ".join(str(err.value).split())
+    assert "a00_warmup: the solution does not get full marks: 4/6" in message
+    assert "test_sigmoid_on_random_inputs failed" in message and "grader preview a00_warmup" in message
+    assert not (tmp_path / "assignments").exists()
+
+    given = source.replace('    ### BEGIN SOLUTION\\n",\n    "    return torch.clamp(x, min=0.0)\\n",\n',
+                           '    return torch.clamp(x, min=0.0)\\n",\n    "    ### BEGIN SOLUTION\\n",\n', 1)
+    assert given != source
+    notebook.write_text(given, encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"the release does not get 0: 1/6: these tests pass on the skeleton: "
+                                           r"test_relu_on_random_inputs"):
+        release(course, "a00_warmup", kits=False, verify=True)
+    assert not (tmp_path / "assignments").exists()
+
+    notebook.write_text(source, encoding="utf-8")
+    lines: list[str] = []
+    assert release(course, "a00_warmup", kits=False, verify=True, report=lines.append) == [
+        tmp_path / committed(course.assignment("a00_warmup")).relative_to(ROOT)]
+    assert lines == ["a00_warmup: the solution gets full marks: yes (6/6)", "a00_warmup: the release gets 0: yes (0/6)"]
