@@ -61,7 +61,27 @@ def cmd_course_validate(args) -> int:
         f"{course.path.name} OK: {_plural(len(course.assignments), 'assignment')}, {_plural(tasks, 'task')}, "
         f"{_plural(points, 'point')}"
     )
+    for line in _placeholders_left(course):
+        print(f"warning: {line}", file=sys.stderr)
     return 0
+
+
+def _placeholders_left(course: Course) -> list[str]:
+    """The scaffold's `TODO(instructor)` placeholders still in an assignment's files: they pass every check, so only
+    this says that the exercise is not written yet."""
+    from grader.scaffold import TODO
+
+    out = []
+    for a in course.assignments:
+        files = [a.notebook, a.grader, f"tests/mutants/{a.id}.py", *(str(p.relative_to(course.root)) for p in
+                 sorted((course.root / "examples" / a.id).glob("*")) if p.is_file())]
+        left = {f: (course.root / f).read_text(encoding="utf-8", errors="replace").count(TODO)
+                for f in files if (course.root / f).is_file()}
+        left = {f: n for f, n in left.items() if n}
+        if left:
+            out.append(f"{a.id} still has scaffold placeholders ({TODO}) in "
+                       + ", ".join(f"{f} ({n})" for f, n in left.items()))
+    return out
 
 
 def cmd_course_show(args) -> int:

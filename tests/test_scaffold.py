@@ -282,3 +282,16 @@ def test_every_grader_command_in_the_authoring_guide_parses():
     for line in commands:
         argv = shlex.split(line.replace("<id>", "a00_warmup").replace("<task>", "relu"), comments=True)[1:]
         build_parser().parse_args(argv)  # argparse exits (SystemExit) on a command it does not know
+
+
+def test_validate_warns_about_placeholders_left_until_each_is_replaced(demo, tmp_path, capsys):
+    """The placeholders pass every check, so `grader course validate` names the files that still hold one (exit 0)."""
+    assert main(["course", "validate", "--course", str(demo)]) == 0
+    err = capsys.readouterr().err
+    assert "a08_demo still has scaffold placeholders" in err and "grader/graders/test_a08_demo.py" in err
+    course = copy_course_of(demo, tmp_path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and "a08_demo" in path.as_posix() and TODO in path.read_text(encoding="utf-8", errors="ignore"):
+            path.write_text(path.read_text(encoding="utf-8").replace(TODO, "written"), encoding="utf-8")
+    assert main(["course", "validate", "--course", str(course)]) == 0
+    assert "placeholders" not in capsys.readouterr().err
