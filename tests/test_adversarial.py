@@ -15,8 +15,10 @@ from grader.course import load_course
 from grader.engine import grade
 from grader.plugin import STATUSES
 from grader.sandbox import Limits, Sandbox, bubblewrap_works
+from tests.examples_manifest import grader_tests
 
 HERE = Path(__file__).parent
+A = "a00_warmup"  # the attacks in tests/adversarial/ define its functions; its points come from course.yaml
 ATTACKS = sorted(p for p in (HERE / "adversarial").iterdir() if p.suffix in (".py", ".ipynb"))
 # Small budgets keep the suite fast: every infinite loop costs one call limit per test.
 LIMITS = Limits(submission_seconds=30, call_seconds=1.5, cpu_seconds=20, memory_mb=1024, output_kb=64, file_mb=8)
@@ -37,14 +39,14 @@ def sandbox():
 @pytest.fixture(scope="module")
 def skeleton(course, sandbox):
     """The release skeleton's report: the score no attack may beat."""
-    release = course.root / "assignments" / "a00_warmup" / "a00_warmup.ipynb"
-    return grade(release, assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    release = course.root / "assignments" / A / f"{A}.ipynb"
+    return grade(release, assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
 
 
-def test_skeleton_scores_zero_with_every_test_run(skeleton):
+def test_skeleton_scores_zero_with_every_test_run(skeleton, course):
     """Does the unsolved release get 0 points, with a verdict for every test and no grader error?"""
     assert skeleton.score == 0
-    assert len(skeleton.tests) == 6
+    assert len(skeleton.tests) == len(grader_tests(course, A))
     assert not skeleton.grader_errors
 
 
@@ -58,7 +60,7 @@ def test_attack_scores_no_more_than_the_skeleton(attack, course, sandbox, skelet
     """Does this attack score what the skeleton scores, with every test judged and no trace left?"""
     for trace in glob.glob(TRACES):
         Path(trace).unlink()
-    report = grade(attack, assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(attack, assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     assert report.score == skeleton.score, [(t.name, t.status, t.feedback) for t in report.tests if t.points]
     assert len(report.tests) == len(skeleton.tests)
     assert all(t.status in STATUSES and t.status != "passed" for t in report.tests)
@@ -70,16 +72,16 @@ def test_attack_scores_no_more_than_the_skeleton(attack, course, sandbox, skelet
 
 def test_correct_submission_after_all_attacks_gets_full_marks(course, sandbox):
     """Did any attack persist into later gradings (patched modules, .pth files, lingering threads)?"""
-    solution = course.root / "solutions" / "a00_warmup" / "a00_warmup.ipynb"
-    report = grade(solution, assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
-    assert report.score == report.max_score == 6, [(t.name, t.feedback) for t in report.tests]
+    solution = course.root / "solutions" / A / f"{A}.ipynb"
+    report = grade(solution, assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
+    assert report.score == report.max_score == course.assignment(A).points, [(t.name, t.feedback) for t in report.tests]
 
 
 def test_named_failures_explain_what_happened(course, sandbox):
     """Does the feedback say what went wrong for a crash, a timeout and a missing function?"""
     by_name = {}
     for stem in ("segfault", "infinite_loop", "hang_at_load", "os_exit_in_call"):
-        report = grade(HERE / "adversarial" / f"{stem}.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+        report = grade(HERE / "adversarial" / f"{stem}.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
         by_name[stem] = {t.name: t for t in report.tests}
     assert by_name["segfault"]["test_sigmoid_on_random_inputs"].status == "crashed"
     assert "segmentation fault" in by_name["segfault"]["test_sigmoid_on_random_inputs"].feedback

@@ -60,12 +60,13 @@ FORBIDDEN = {"calls": ["torch.sigmoid", "torch.nn.functional.sigmoid"], "functio
 
 
 def test_the_real_course_loads_with_its_tasks_and_points():
-    """Does the repository's own course.yaml load, with a00_warmup's tasks sigmoid 2, relu 1, softmax 3?"""
+    """Does the repository's own course.yaml load, each assignment's points the sum of its tasks' as its file says?"""
     course = load_course(ROOT / "course.yaml")
-    warmup = course.assignment("a00_warmup")
-    assert [(t.id, t.points) for t in warmup.tasks] == [("sigmoid", 2), ("relu", 1), ("softmax", 3)]
-    assert warmup.points == 6 and course.root == ROOT
-    for a in course.assignments:
+    written = yaml.safe_load((ROOT / "course.yaml").read_text())["assignments"]  # the file, read without the loader
+    assert [a.id for a in course.assignments] == [a["id"] for a in written] and course.root == ROOT
+    for a, raw in zip(course.assignments, written):
+        assert [(t.id, t.points) for t in a.tasks] == [(t["id"], t["points"]) for t in raw["tasks"]]
+        assert a.points == sum(t["points"] for t in raw["tasks"]) > 0
         assert (course.root / a.notebook).is_file() and (course.root / a.grader).is_file()
 
 
@@ -98,7 +99,9 @@ def test_tolerances_override_the_code_table_dtype_by_dtype(tmp_path):
     tolerances = course.settings("a00_warmup").tolerances
     assert (tolerances["float32"].rtol, tolerances["float32"].atol) == (1e-3, 1e-4)
     assert (tolerances["float64"].rtol, tolerances["float64"].atol) == TOLERANCES["float64"]
-    assert dict(course.tolerances) == {"float32": tolerances["float32"]}  # what the engine passes on
+    assert dict(course.tolerances) == {"float32": {"rtol": 1e-3, "atol": 1e-4}}  # as written
+    origin = course.settings("a00_warmup").origin
+    assert (origin["tolerances.float32.rtol"], origin["tolerances.float64.atol"]) == ("defaults", "grader/compare.py")
 
 
 def test_settings_are_frozen(tmp_path):
@@ -145,6 +148,9 @@ ERRORS = {
     "zero-limit": (lambda d: d["defaults"]["limits"].update(call_seconds=0), "defaults.limits.call_seconds", "expected a positive number"),
     "negative-override": (lambda d: d["assignments"][0]["limits"].update(memory_mb=-5), "assignments[0].limits.memory_mb", "positive"),
     "negative-atol": (lambda d: d["defaults"]["tolerances"]["float32"].update(atol=-1.0), "defaults.tolerances.float32.atol", ">= 0"),
+    "zero-rtol": (lambda d: d["defaults"]["tolerances"]["float32"].update(rtol=0), "defaults.tolerances.float32.rtol", "expected a positive number"),
+    "tolerance-key-typo": (lambda d: d["defaults"]["tolerances"]["float32"].update(rtool=1e-3), "defaults.tolerances.float32.rtool", "did you mean 'rtol'?"),
+    "empty-tolerance": (lambda d: d["defaults"]["tolerances"].update(float64={}), "defaults.tolerances.float64", "expected rtol or atol (or both), found an empty mapping"),
     "missing-notebook-file": (lambda d: d["assignments"][0].update(notebook="nb/nope.ipynb"), "assignments[0].notebook", "expected an existing file, found 'nb/nope.ipynb'"),
     "missing-grader-file": (lambda d: d["assignments"][1].update(grader="graders/test_nope.py"), "assignments[1].grader", "expected an existing file"),
     "notebook-not-ipynb": (lambda d: d["assignments"][0].update(notebook="graders/test_a00.py"), "assignments[0].notebook", "expected a .ipynb file"),

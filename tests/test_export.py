@@ -14,7 +14,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.course import load_course
 from grader.export import (
     CANVAS_POINTS_POSSIBLE,
     CANVAS_STUDENT_COLUMNS,
@@ -31,13 +30,15 @@ from grader.export import (
 )
 from grader.gradebook import FigureRecord, Gradebook, SubmissionRecord, failed_record
 from grader.gradebook import TestRecord as Verdict  # not "Test...": pytest would try to collect it
+from tests.conftest import SMALL_ASSIGNMENT, SMALL_OTHER, small_course
 
 ROOT = Path(__file__).resolve().parent.parent
-COURSE = load_course(ROOT / "course.yaml")
+COURSE = small_course()  # not course.yaml: the numbers below stay what they are when a real assignment changes
 SCHEMA = json.loads((ROOT / "tests/data/export/gradescope_results.schema.json").read_text())
-A = "a00_warmup"  # tasks sigmoid (2 points), relu (1), softmax (3)
-TITLE = COURSE.assignment(A).title  # "Warm-up: activation functions"
-OTHER = next(a.id for a in COURSE.assignments if a.id != A)  # an assignment nobody in these tests submitted
+A = SMALL_ASSIGNMENT  # tasks sigmoid (2 points), relu (1), softmax (3)
+TITLE = COURSE.assignment(A).title
+OTHER = SMALL_OTHER  # an assignment nobody in these tests submitted
+RELEASE = COURSE.root / "assignments" / A / f"{A}.ipynb"
 WRONG_AXIS = "`softmax(x)` is wrong: it looks like a softmax over the wrong axis."
 
 
@@ -128,7 +129,7 @@ def test_a_reason_with_commas_and_quotes_survives_the_csv_round_trip(tmp_path):
 
 
 def test_an_unknown_assignment_is_an_error_that_lists_the_known_ones(gradebook):
-    with pytest.raises(ExportError, match=r"no assignment 'a99_nope'.*known: a00_warmup"):
+    with pytest.raises(ExportError, match=rf"no assignment 'a99_nope'.*known: {A}"):
         tasks_csv(gradebook, COURSE, "a99_nope")
 
 
@@ -539,7 +540,7 @@ def test_export_rejects_an_unknown_format(gradebook, tmp_path):
 def run_cli(*argv: str):
     parser = argparse.ArgumentParser(prog="grader")
     add_export_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["export", *argv, "--course", str(ROOT / "course.yaml")])
+    args = parser.parse_args(["export", *argv, "--course", str(COURSE.path)])
     return args.func(args)
 
 
@@ -609,7 +610,7 @@ def formgrader_view(db: Path, course_dir: Path, student: str):
 def test_the_formgrader_shows_each_submission_with_its_score_and_our_feedback_per_task(gradebook, tmp_path, nbgrader_db):
     course_dir = tmp_path / "course"
     submitted = tmp_path / "erin.ipynb"
-    shutil.copy(ROOT / "assignments" / A / f"{A}.ipynb", submitted)
+    shutil.copy(RELEASE, submitted)
     gradebook.record(SubmissionRecord(
         assignment=A, student="erin", status="graded", score=4, max_score=6, submission_hash="h", grader_version="v1",
         path=str(submitted), started_at=0.0, finished_at=1.0), [verdict("softmax_over_the_last_axis", "softmax", 0, 2,
@@ -630,7 +631,7 @@ def test_a_student_cannot_add_answer_cells_to_nbgraders_database(gradebook, tmp_
     import nbformat
     from nbgrader.api import Gradebook as NbgraderGradebook
 
-    notebook = nbformat.read(str(ROOT / "assignments" / A / f"{A}.ipynb"), as_version=4)
+    notebook = nbformat.read(str(RELEASE), as_version=4)
     forged = nbformat.v4.new_code_cell("x = 1")
     forged.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "bonus", "points": 100}
     notebook.cells += [forged, nbformat.v4.new_code_cell("y = 2", metadata={"nbgrader": {"solution": True}})]
@@ -684,7 +685,7 @@ def test_the_override_command_takes_the_formgraders_manual_grades(gradebook, tmp
     with NbgraderGradebook(f"sqlite:///{nbgrader_db}") as nb:
         nb.find_grade("relu", A, A, "carol").manual_score = 1
         nb.db.commit()
-    argv = ["override", "--gradebook", str(gradebook.path), "--assignment", A, "--course", str(ROOT / "course.yaml")]
+    argv = ["override", "--gradebook", str(gradebook.path), "--assignment", A, "--course", str(COURSE.path)]
     assert main([*argv, "--from-nbgrader", str(nbgrader_db)]) == 0
     assert "carol: task relu set to 1 (graded by hand in nbgrader's formgrader)" in capsys.readouterr().out
     assert main([*argv, "--from-nbgrader", str(tmp_path / "missing.db")]) == 2
@@ -749,7 +750,7 @@ def test_a_real_formgrader_lists_the_assignment_each_score_and_shows_our_feedbac
     assignments = json.loads(get("/api/assignments"))
     assert [(a["name"], a["max_score"], a["num_submissions"]) for a in assignments] == [(A, 6, 0)]
     erin = course_dir.parent / "erin.ipynb"  # a notebook handed in through an LMS: placed in nbgrader's submitted/
-    shutil.copy(ROOT / "assignments" / A / f"{A}.ipynb", erin)
+    shutil.copy(RELEASE, erin)
     gradebook.record(SubmissionRecord(
         assignment=A, student="erin", status="graded", score=6, max_score=6, submission_hash="h", grader_version="v1",
         path=str(erin), started_at=0.0, finished_at=1.0), full_marks())

@@ -22,12 +22,35 @@ from grader.gradescope import (
     run_autograder,
     write_bundle,
 )
+from tests.examples_manifest import check_example, expected_score, load_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(ROOT / "course.yaml")
-A = "a00_warmup"  # graded in seconds; a05-a07 would train models
+A = "a00_warmup"  # graded in seconds; a05-a07 would train models. Points: course.yaml; outcomes: the manifest
 SCHEMA = json.loads((ROOT / "tests/data/export/gradescope_results.schema.json").read_text())
-EXAMPLES = ROOT / "examples" / A
+MANIFEST = load_examples(COURSE, A)
+RIGHT = next(e for e in MANIFEST.values() if e.full_marks)
+NAMED = next(e for e in MANIFEST.values() if any(f.feedback for f in e.fails))  # mistakes the feedback names
+
+
+def references() -> list[str]:
+    """The reference modules the assignment's grader imports (`from reference import x` or `import reference.x`)."""
+    import ast
+
+    tree = ast.parse((ROOT / COURSE.assignment(A).grader).read_text())
+    found = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "reference"
+             for alias in node.names]
+    found += [alias.name.split(".", 1)[1] for node in ast.walk(tree) if isinstance(node, ast.Import)
+              for alias in node.names if alias.name.startswith("reference.")]
+    assert found, "the grader imports no reference module: this test would check nothing"
+    return found
+
+
+def gradescope_verdicts(doc: dict) -> list[dict]:
+    """A results.json's tests as the manifest's checks read them (the task is the first tag)."""
+    return [{"test": t["extra_data"]["test"], "task": t["tags"][0] if t.get("tags") else None,
+             "status": t["extra_data"]["status"], "score": t["score"], "max_score": t["max_score"],
+             "feedback": t.get("output", "")} for t in doc["tests"]]
 
 
 def solution_lines() -> list[str]:
@@ -108,7 +131,7 @@ def test_the_zip_holds_no_solution_and_references_only_outside_what_students_see
     assert not leaked, "the instructor's solution code is in the zip"
     assert all(n.startswith("source/") for n in names if n not in ("setup.sh", "run_autograder"))
     assert not [n for n in names if n.startswith(("source/submission", "source/results", "results/"))]
-    assert "source/reference/activations.py" in names  # the trusted process computes expected values with it
+    assert all(f"source/reference/{m}.py" in names for m in references())  # the trusted process computes with them
     graders = [n for n in names if n.startswith("source/grader/graders/test_")]
     assert graders == [f"source/grader/graders/test_{A}.py"]  # other assignments' graders stay home
     course = contents["source/course.yaml"].decode()
@@ -117,47 +140,42 @@ def test_the_zip_holds_no_solution_and_references_only_outside_what_students_see
 
 
 def test_a_bundle_for_an_unknown_assignment_is_refused_with_the_known_ones(tmp_path):
-    with pytest.raises(BundleError, match="a00_warmup"):
+    with pytest.raises(BundleError, match=A):
         write_bundle(COURSE, "a99_nothing", tmp_path / "x.zip")
 
 
 # --------------------------------------------------------------------------------------------- the run
 
 
-@pytest.mark.parametrize(("example", "score", "named_mistake"), [
-    ("alice.py", 6.0, None),
-    ("bob.py", 3.0, "leaky ReLU"),
-])
-def test_run_autograder_writes_a_results_json_gradescope_accepts(bundle, tmp_path, example, score, named_mistake):
-    """The script, run as Gradescope runs it, grades the example and writes a schema-valid results.json."""
-    autograder = simulated_autograder(bundle, tmp_path, EXAMPLES / example)
+@pytest.mark.parametrize("example", [RIGHT, NAMED], ids=[RIGHT.path.name, NAMED.path.name])
+def test_run_autograder_writes_a_results_json_gradescope_accepts(bundle, tmp_path, example):
+    """The script, run as Gradescope runs it, grades the example and writes a schema-valid results.json with the
+    score and named mistakes its manifest gives."""
+    autograder = simulated_autograder(bundle, tmp_path, example.path)
     done = run_script(bundle, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads((autograder / RESULTS_FILE).read_text())
     jsonschema.validate(doc, SCHEMA)
-    assert doc["score"] == score
+    assert check_example(example, gradescope_verdicts(doc)) == []
+    assert doc["score"] == expected_score(example, gradescope_verdicts(doc)) > 0
     assert sum(t["max_score"] for t in doc["tests"]) == COURSE.assignment(A).points
     assert {t["visibility"] for t in doc["tests"]} == {"visible", "after_published"}
     assert doc["stdout_visibility"] == "hidden"
     assert doc["execution_time"] > 0
-    feedback = "\n".join(t["output"] for t in doc["tests"])
-    if named_mistake:
-        assert named_mistake in feedback
+    if example.fails:
         assert any(t["status"] == "failed" and t["score"] == 0 for t in doc["tests"])
-    else:
-        assert all(t["status"] == "passed" for t in doc["tests"])
-    reference = (ROOT / "reference" / "activations.py").read_text()
+    reference = "\n".join((ROOT / "reference" / f"{m}.py").read_text() for m in references())
     body_lines = [line.strip() for line in reference.splitlines() if line.strip().startswith("return ")]
     assert not [line for line in body_lines if line in json.dumps(doc)], "a reference line reached the student"
 
 
 def test_a_container_without_namespaces_grades_with_the_warning_at_the_top(bundle, tmp_path):
     """No user namespaces: the rlimit+seccomp worker grades, and the student-visible output says so."""
-    autograder = simulated_autograder(bundle, tmp_path, EXAMPLES / "alice.py")
+    autograder = simulated_autograder(bundle, tmp_path, RIGHT.path)
     doc = run_autograder(autograder, use_namespaces=False)
     jsonschema.validate(doc, SCHEMA)
     assert doc["output"].startswith("Warning: ") and "namespaces" in doc["output"]
-    assert doc["score"] == 6.0
+    assert doc["score"] == expected_score(RIGHT, gradescope_verdicts(doc)) > 0
     assert doc["extra_data"]["isolation"]["namespaces"] is False
     assert json.loads((autograder / RESULTS_FILE).read_text()) == doc
 
@@ -173,7 +191,7 @@ def test_an_upload_without_a_notebook_gets_zero_and_says_what_to_upload(bundle, 
 
 def test_the_student_id_comes_from_gradescopes_roster_and_a_named_notebook_wins(bundle, tmp_path):
     """Per-student numbers and hidden inputs are drawn for the roster's sid (else email, else Gradescope's id)."""
-    autograder = simulated_autograder(bundle, tmp_path, EXAMPLES / "alice.py", user_id=99, sid="s1234")
+    autograder = simulated_autograder(bundle, tmp_path, RIGHT.path, user_id=99, sid="s1234")
     (autograder / "submission" / f"{A}.ipynb").write_text("{}")
     found = find_submission(autograder, f"{A}.ipynb")
     assert found.student == "s1234" and found.path.name == f"{A}.ipynb"

@@ -25,9 +25,11 @@ from grader.engine import grade
 from grader.report import table
 from grader.safe_text import clean
 from grader.sandbox import Limits, Sandbox, StudentCodeFailure, bubblewrap_works
+from tests.examples_manifest import grader_tests
 
 HERE = Path(__file__).parent
 ATTACKS = HERE / "adversarial"
+A = "a00_warmup"  # the attacks in tests/adversarial/ define its functions; its points come from course.yaml
 LIMITS = Limits(submission_seconds=30, call_seconds=1.5, cpu_seconds=20, memory_mb=1024, output_kb=64, file_mb=8)
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the grader runs as root only on some machines (CI, containers)")
 namespaces_only = pytest.mark.skipif(not bubblewrap_works(), reason="needs bubblewrap")
@@ -102,7 +104,7 @@ def test_a_dripping_reply_cannot_stretch_a_call_past_its_limit(sandbox):
 def test_a_slow_drip_submission_is_graded_within_its_budget(course, sandbox):
     """Does the whole grading stay within the submission budget plus a margin?"""
     limits = Limits(submission_seconds=6, call_seconds=1.5, cpu_seconds=20, memory_mb=1024, output_kb=64, file_mb=8)
-    report = grade(ATTACKS / "slow_drip_reply.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=limits)
+    report = grade(ATTACKS / "slow_drip_reply.py", assignment_id=A, course=course, sandbox=sandbox, limits=limits)
     assert report.score == 0
     assert report.seconds < 6 + 5
 
@@ -179,26 +181,27 @@ def test_the_fork_server_survives_signal_ownership_tricks(course):
     """F_SETOWN + F_SETSIG on the channel once delivered SIGKILL to the fork server at the grader's next request."""
     with Sandbox() as sandbox:
         zygote_before = sandbox._proc.pid
-        grade(ATTACKS / "seccomp_gaps.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+        grade(ATTACKS / "seccomp_gaps.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
         assert sandbox.alive() and sandbox._proc.pid == zygote_before, "the fork server was killed and restarted"
 
 
 # --------------------------------------------------------------------------------------------- 6. one grading at a time
 def test_concurrent_gradings_in_one_process_do_not_interfere(course):
     """Two threads of one process (a Dask worker with nthreads=2) grading at once used to record empty reports."""
-    solution = course.root / "solutions" / "a00_warmup" / "a00_warmup.ipynb"
-    release = course.root / "assignments" / "a00_warmup" / "a00_warmup.ipynb"
+    solution = course.root / "solutions" / A / f"{A}.ipynb"
+    release = course.root / "assignments" / A / f"{A}.ipynb"
     with Sandbox() as shared, cf.ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(grade, path, assignment_id="a00_warmup", course=course, sandbox=shared, limits=LIMITS)
+        jobs = [pool.submit(grade, path, assignment_id=A, course=course, sandbox=shared, limits=LIMITS)
                 for path in (solution, release, solution, release)]
         scores = [(job.result().score, len(job.result().tests)) for job in jobs]
-    assert scores == [(6, 6), (0, 6), (6, 6), (0, 6)]
+    points, tests = course.assignment(A).points, len(grader_tests(course, A))
+    assert scores == [(points, tests), (0, tests), (points, tests), (0, tests)]
 
 
 # --------------------------------------------------------------------------------------------- 7. bounded parsing
 def test_a_huge_json_reply_is_refused_before_it_is_parsed(course, sandbox):
     """48 MiB of JSON cost the grading process 1.3 GiB; now it is the student's error, named."""
-    report = grade(ATTACKS / "huge_json_reply.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(ATTACKS / "huge_json_reply.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     sigmoid = next(t for t in report.tests if t.name == "test_sigmoid_on_random_inputs")
     assert not sigmoid.grader_error and sigmoid.status == "error"
     assert "limit" in sigmoid.feedback, sigmoid.feedback
@@ -213,7 +216,7 @@ def test_the_channel_refuses_an_oversized_json_header_without_reading_it():
 
 
 def test_a_deeply_nested_reply_is_the_students_error(course, sandbox):
-    report = grade(ATTACKS / "deeply_nested_reply.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(ATTACKS / "deeply_nested_reply.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     assert report.tests and not report.grader_errors, [(t.name, t.feedback) for t in report.grader_errors]
 
 
@@ -222,20 +225,20 @@ def test_feedback_worded_like_a_grader_failure_is_still_the_students(course, san
     from grader.gradebook import Gradebook, records_from_report
     from grader.html_report import is_grader_error
 
-    report = grade(ATTACKS / "fake_grader_error.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(ATTACKS / "fake_grader_error.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     assert not report.grader_errors
     with Gradebook(tmp_path / "gb.sqlite") as gb:
         gb.record(*records_from_report(report.to_dict(), submission_hash="h", grader_version="v", path="p",
                                        started_at=0.0, finished_at=1.0))
-        assert not any(is_grader_error(r) for r in gb.results("a00_warmup"))
+        assert not any(is_grader_error(r) for r in gb.results(A))
 
 
 def test_terminal_escapes_never_reach_the_table(course, sandbox):
-    report = grade(ATTACKS / "terminal_escapes.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(ATTACKS / "terminal_escapes.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     text = table(report)
     assert "\x1b" not in text and "\r" not in text and "\u202e" not in text and "\x07" not in text
     assert all("\x1b" not in t.feedback for t in report.tests)
-    assert "score 0/6" in text.splitlines()[0]
+    assert f"score 0/{course.assignment(A).points:g}" in text.splitlines()[0]
 
 
 def test_clean_keeps_text_and_drops_controls():
@@ -246,7 +249,7 @@ def test_clean_keeps_text_and_drops_controls():
 def test_hidden_feedback_shows_neither_inputs_nor_expected_values(course, sandbox):
     """A hidden test names what went wrong, but a student's exception echoing its inputs, or the expected value of a
     hidden comparison, is not shown."""
-    report = grade(ATTACKS / "leak_hidden_inputs.py", assignment_id="a00_warmup", course=course, sandbox=sandbox,
+    report = grade(ATTACKS / "leak_hidden_inputs.py", assignment_id=A, course=course, sandbox=sandbox,
                    limits=LIMITS, secret=b"fixed")
     hidden = [t for t in report.tests if t.visibility == "hidden"]
     public = [t for t in report.tests if t.visibility == "public"]
@@ -257,7 +260,7 @@ def test_hidden_feedback_shows_neither_inputs_nor_expected_values(course, sandbo
 
 
 def test_printed_output_is_kept_even_without_a_newline(course, sandbox):
-    report = grade(ATTACKS / "unflushed_print.py", assignment_id="a00_warmup", course=course, sandbox=sandbox, limits=LIMITS)
+    report = grade(ATTACKS / "unflushed_print.py", assignment_id=A, course=course, sandbox=sandbox, limits=LIMITS)
     assert "debug: sigmoid was called" in report.output
 
 
@@ -303,12 +306,12 @@ def test_autograde_records_a_job_that_overran_its_deadline_as_failed(course, tmp
         (folder / f"{name}.py").write_text((ATTACKS / "unflushed_print.py").read_text())
     executor = _StuckExecutor()
     start = time.monotonic()
-    summary = ag.autograde(ag.find_submissions(folder, course, "a00_warmup"), course, tmp_path / "gb.sqlite",
+    summary = ag.autograde(ag.find_submissions(folder, course, A), course, tmp_path / "gb.sqlite",
                            executor=executor, limits={"submission_seconds": 1}, progress=False, job_grace_seconds=1)
     assert time.monotonic() - start < 20
     assert summary.failed == 3 and summary.graded == 0 and executor.kills >= 1
     with Gradebook(tmp_path / "gb.sqlite") as gb:
-        reasons = {s["student"]: s["reason"] for s in gb.submissions("a00_warmup")}
+        reasons = {s["student"]: s["reason"] for s in gb.submissions(A)}
     assert all("deadline" in r for r in reasons.values()), reasons
 
 
@@ -317,9 +320,9 @@ def test_a_report_with_no_tests_is_recorded_as_failed_not_graded(course, tmp_pat
     from grader import autograde as ag
     from grader import engine
 
-    empty = engine.GradeReport(assignment="a00_warmup", student="ann", tests=[])
+    empty = engine.GradeReport(assignment=A, student="ann", tests=[])
     monkeypatch.setattr(engine, "grade", lambda *a, **k: empty)
-    outcome = ag.grade_job({"assignment": "a00_warmup", "student": "ann", "path": str(ATTACKS / "unflushed_print.py"),
+    outcome = ag.grade_job({"assignment": A, "student": "ann", "path": str(ATTACKS / "unflushed_print.py"),
                             "course": str(course.root / "course.yaml"), "device": "cpu", "require_isolation": False,
                             "limits": None, "secret": b"s", "name": "ann.py", "files": None})
     assert "report" not in outcome and "no test" in outcome["error"]
@@ -334,8 +337,8 @@ def test_a_device_this_machine_lacks_is_refused_before_grading(course, tmp_path,
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     folder = tmp_path / "class"
     folder.mkdir()
-    (folder / "ann.py").write_text((course.root / "examples" / "a00_warmup" / "alice.py").read_text())
-    code = main(["autograde", str(folder), "--assignment", "a00_warmup", "--gradebook", str(tmp_path / "gb.sqlite"),
+    (folder / "ann.ipynb").write_text((course.root / course.assignment(A).notebook).read_text())
+    code = main(["autograde", str(folder), "--assignment", A, "--gradebook", str(tmp_path / "gb.sqlite"),
                  "--device", "cuda", "--workers", "0", "--no-progress", "--course", str(course.root / "course.yaml")])
     assert code == 2
     assert not (tmp_path / "gb.sqlite").exists() or not __import__("sqlite3").connect(tmp_path / "gb.sqlite").execute(
@@ -362,7 +365,7 @@ def test_each_worker_gets_its_own_cgroup_which_is_removed_after(sandbox):
 
 def test_what_hidden_tests_calls_print_is_not_shown(course, sandbox):
     """Printing its inputs is the other way a submission could copy a hidden test onto its feedback page."""
-    report = grade(ATTACKS / "print_inputs.py", assignment_id="a00_warmup", course=course, sandbox=sandbox,
+    report = grade(ATTACKS / "print_inputs.py", assignment_id=A, course=course, sandbox=sandbox,
                    limits=LIMITS, secret=b"fixed")
     assert "sigmoid input" in report.output  # the public test's call printed, and that is shown
     assert "[printed during a hidden test: not shown]" in report.output

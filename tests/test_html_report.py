@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from grader.course import load_course
 from grader.gradebook import FigureRecord, Gradebook, SubmissionRecord
 from grader.gradebook import TestRecord as Verdict  # pytest would try to collect a class named Test*
 from grader.html_report import (
@@ -24,9 +23,9 @@ from grader.html_report import (
     write_reports,
 )
 from tests.browser import browser, images, loaded_urls  # noqa: F401 (browser is a fixture)
+from tests.conftest import SMALL_ASSIGNMENT, small_course
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "a00_warmup"  # tasks sigmoid (2), relu (1), softmax (3) in course.yaml
+ASSIGNMENT = SMALL_ASSIGNMENT  # tasks sigmoid (2), relu (1), softmax (3) in a small course of the tests' own
 INJECTION = '<script>document.title = "pwned"; window.pwned = true;</script><img src="x" onerror="window.pwned = true">'
 WRONG_AXIS = "`softmax(x)` is wrong: it looks like a softmax over the wrong axis. Normalise each row (dim=-1)."
 NO_MAX = "`softmax(x)` contains 3 NaN or infinite value(s): it looks like the max not subtracted (exp overflows)."
@@ -101,7 +100,7 @@ def gradebook(tmp_path_factory: pytest.TempPathFactory) -> Gradebook:
 
 @pytest.fixture(scope="module")
 def course():
-    return load_course(ROOT / "course.yaml")
+    return small_course()  # not course.yaml: the pages' numbers stay what they are when a real assignment changes
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +253,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def test_grader_report_writes_every_assignment_of_the_gradebook(gradebook, tmp_path, capsys):
     args = parse(["report", "--gradebook", str(gradebook.path), "--out", str(tmp_path / "html"),
-                  "--course", str(ROOT / "course.yaml")])
+                  "--course", str(small_course().path)])
     assert cmd_report(args) == 0
     assert (tmp_path / "html" / ASSIGNMENT / "index.html").is_file()
     assert "6 student pages" in capsys.readouterr().out
@@ -263,9 +262,9 @@ def test_grader_report_writes_every_assignment_of_the_gradebook(gradebook, tmp_p
 def test_grader_report_refuses_an_unknown_assignment_or_a_missing_gradebook(gradebook, tmp_path):
     from grader.cli import CommandError
 
-    with pytest.raises(CommandError, match="holds no submissions of 'a99'.*a00_warmup"):
+    with pytest.raises(CommandError, match=f"holds no submissions of 'a99'.*{ASSIGNMENT}"):
         cmd_report(parse(["report", "--gradebook", str(gradebook.path), "--assignment", "a99", "--out", str(tmp_path),
-                          "--course", str(ROOT / "course.yaml")]))
+                          "--course", str(small_course().path)]))
     with pytest.raises(CommandError, match="does not exist"):
         cmd_report(parse(["report", "--gradebook", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]))
     assert not (tmp_path / "none.sqlite").exists()
@@ -291,7 +290,7 @@ def assert_offline_and_images_resolve(driver) -> None:
 def test_a_student_page_renders_in_a_browser_with_its_images(browser, pages):
     open_page(browser, pages["alice"])
     assert browser.title == f"alice · {ASSIGNMENT} · 6/6"
-    assert browser.find_element("css selector", "h1").text == "Warm-up: activation functions"
+    assert browser.find_element("css selector", "h1").text == small_course().assignment(ASSIGNMENT).title
     assert browser.find_element("css selector", "#score").text.startswith("6 / 6")
     assert_offline_and_images_resolve(browser)
     assert len(images(browser)) == 2  # the per-task chart and the student's figure

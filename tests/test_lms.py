@@ -12,12 +12,15 @@ from grader.course import load_course
 from grader.gradebook import Gradebook
 from grader.export import CANVAS_HOW_TO
 from grader.lms import LmsError, ingest, read_roster, unpack
+from tests.examples_manifest import expected_score, load_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(ROOT / "course.yaml")
-A = "a00_warmup"
+A = "a00_warmup"  # graded in seconds; points come from course.yaml, the examples' outcomes from their manifest
 NOTEBOOK = f"{A}.ipynb"
-EXAMPLES = ROOT / "examples" / A
+MANIFEST = load_examples(COURSE, A)
+RIGHT = next(e for e in MANIFEST.values() if e.full_marks)
+WRONG = next(e for e in MANIFEST.values() if e.fails and all(f.status in (None, "failed") for f in e.fails))  # no hang
 
 
 def write_zip(path: Path, members: dict[str, bytes], when=(2026, 11, 20, 10, 30, 0)) -> Path:
@@ -37,7 +40,7 @@ def roster(tmp_path: Path, text: str) -> Path:
 
 
 def canvas_zip(tmp_path: Path) -> Path:
-    alice, bob = (EXAMPLES / "alice.py").read_bytes(), (EXAMPLES / "bob.py").read_bytes()
+    alice, bob = RIGHT.path.read_bytes(), WRONG.path.read_bytes()
     return write_zip(tmp_path / "submissions.zip", {
         "liddellalice_101_9001_a00_warmup.py": alice,
         "builderbob_LATE_102_9002_a00_warmup.py": bob,
@@ -76,7 +79,7 @@ def test_canvas_how_to_says_where_the_download_and_the_assignment_id_are():
 
 
 def test_moodle_flat_and_folder_layouts_map_by_participant_id(tmp_path):
-    alice = (EXAMPLES / "alice.py").read_bytes()
+    alice = RIGHT.path.read_bytes()
     download = write_zip(tmp_path / "moodle.zip", {
         "Alice Liddell_1234567_assignsubmission_file_a00_warmup.py": alice,
         "Bob Builder_7654321_assignsubmission_file_/a00_warmup.ipynb": b"{}",
@@ -181,10 +184,13 @@ def test_autograde_grades_a_canvas_zip_records_lateness_and_lists_the_unmapped(t
 
     with Gradebook(gradebook) as gb:
         scores = {s.student: s for s in class_scores(gb, COURSE, A).students}
-    assert set(scores) == {"alice", "bob"}
-    assert scores["alice"].total == 6 and scores["alice"].lateness["days_late"] == 0
-    assert scores["bob"].raw_total == 3 and scores["bob"].lateness["days_late"] == 1
-    assert scores["bob"].total == pytest.approx(2.7)
+        results = gb.results(A)
+    expected = {student: expected_score(example, [r for r in results if r["student"] == student])
+                for student, example in (("alice", RIGHT), ("bob", WRONG))}  # alice sent RIGHT, bob WRONG
+    assert set(scores) == {"alice", "bob"} and 0 < expected["bob"] < expected["alice"]
+    assert scores["alice"].total == expected["alice"] and scores["alice"].lateness["days_late"] == 0
+    assert scores["bob"].raw_total == expected["bob"] and scores["bob"].lateness["days_late"] == 1
+    assert scores["bob"].total == pytest.approx(0.9 * expected["bob"])
 
 
 def test_a_due_date_without_an_offset_stops_the_run_before_grading(tmp_path, capsys):

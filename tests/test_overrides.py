@@ -11,18 +11,18 @@ import pytest
 
 from grader import export as export_module
 from grader.cli import main
-from grader.course import load_course
 from grader.deadlines import Deadline, lateness, parse_policy, parse_time
 from grader.export import canvas_csv, class_scores, gradescope_results, tasks_csv
 from grader.gradebook import Gradebook, SubmissionRecord
 from grader.gradebook import TestRecord as Verdict  # not "Test...": pytest would try to collect it
 from grader.overrides import OverrideError, set_override
+from tests.conftest import SMALL_ASSIGNMENT, small_course
 
 ROOT = Path(__file__).resolve().parent.parent
-COURSE = load_course(ROOT / "course.yaml")
-A = "a00_warmup"  # tasks sigmoid (2 points), relu (1), softmax (3)
+COURSE = small_course()  # not course.yaml: the numbers below stay what they are when a real assignment changes
+A = SMALL_ASSIGNMENT  # tasks sigmoid (2 points), relu (1), softmax (3)
 SCHEMA = json.loads((ROOT / "tests/data/export/gradescope_results.schema.json").read_text())
-RELU = "test_relu_on_random_inputs"  # a real test of the a00 grader, so its source is fingerprinted
+RELU = "test_relu_on_random_inputs"  # a function of the small course's grader file, so its source is fingerprinted
 REASON = "regrade request: a leaky ReLU with slope 0 was accepted"
 
 
@@ -124,7 +124,7 @@ def test_a_bad_override_is_refused_with_what_to_give(gradebook, student, kind, t
 def test_the_command_line_sets_lists_and_removes_an_override(tmp_path, capsys):
     with Gradebook(tmp_path / "gb.sqlite") as gb:
         grade_bob(gb)
-    base = ["override", "--gradebook", str(tmp_path / "gb.sqlite"), "--assignment", A, "--course", str(ROOT / "course.yaml")]
+    base = ["override", "--gradebook", str(tmp_path / "gb.sqlite"), "--assignment", A, "--course", str(COURSE.path)]
     assert main([*base, "--student", "bob", "--test", RELU, "--points", "1", "--reason", REASON]) == 0
     assert main([*base, "--list"]) == 0
     assert f"bob: test {RELU}: 0 -> 1 by the instructor ({REASON})" in capsys.readouterr().out
