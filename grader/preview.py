@@ -116,13 +116,22 @@ def release_verdict(report: GradeReport, solution_tests: int) -> Verdict:
     return Verdict("release", rule, True, "", report)
 
 
-def mutant_verdict(report: GradeReport, subject: str, feedback: str) -> Verdict:
-    """Rule 4: fewer points, some failing test's feedback contains `feedback`, no grader error."""
+NAMED_MISTAKE = "it looks like"  # how assert_close names a mistake the output matches
+
+
+def mutant_verdict(report: GradeReport, subject: str, feedback: str, not_named: tuple[str, ...] = ()) -> Verdict:
+    """Rule 4: fewer points, some failing test's feedback contains `feedback`, no grader error. For a correct but
+    under-trained mutant (`not_named`: the mistakes named for its cell, and NAMED_MISTAKE), no feedback may name a
+    mistake: the evidence shows none."""
     rule = "the mutant loses points and its mistake is named"
     if report.score >= report.max_score:
         return Verdict(subject, rule, False, f"got full marks ({report.score:g}/{report.max_score:g})", report)
     if not any(feedback in t.feedback for t in report.tests if t.status != "passed"):
         return Verdict(subject, rule, False, f"no feedback says {feedback!r}: {_failing(report)}", report)
+    named = sorted({m for t in report.tests if t.status != "passed" for m in not_named if m and m in t.feedback})
+    if named:
+        return Verdict(subject, rule, False, f"a correct but weak submission was told a mistake it does not make "
+                       f"({', '.join(repr(m) for m in named)}): {_failing(report)}", report)
     if report.grader_errors:
         return Verdict(subject, rule, False, "grader errors: " + ", ".join(t.name for t in report.grader_errors), report)
     return Verdict(subject, rule, True, "", report)
@@ -263,6 +272,16 @@ def _forget_grader_module(grader_file: Path) -> None:
             del sys.modules[name]
 
 
+def not_named_for(mutant, mutants) -> tuple[str, ...]:
+    """What a `names_no_mistake` mutant must not be told: NAMED_MISTAKE and the other mutants' expected feedback for
+    its cell, less the measurements (the feedback of every `names_no_mistake` mutant of the cell)."""
+    if not getattr(mutant, "names_no_mistake", False):
+        return ()
+    cell = [m for m in mutants if m.cell == mutant.cell]
+    measurements = {m.feedback for m in cell if getattr(m, "names_no_mistake", False)}
+    return (NAMED_MISTAKE, *sorted({m.feedback for m in cell} - measurements))
+
+
 def run_gate(course: Course, assignment_id: str, *, sandbox: Sandbox, secret: str, task: str | None = None,
              progress: Callable[[Verdict], None] | None = None) -> GateResult:
     """Every rule on the solution, the release, the mutants and the styles (with `task`: those that feed it)."""
@@ -315,7 +334,7 @@ def run_gate(course: Course, assignment_id: str, *, sandbox: Sandbox, secret: st
                 continue
             path = edited_notebook(source, {mutant.cell: original.replace(mutant.old, mutant.new)}, work / f"mutant{i}")
             verdict = mutant_verdict(grade_for_gate(course, assignment_id, path, sandbox, secret, tasks), subject,
-                                     mutant.feedback)
+                                     mutant.feedback, not_named_for(mutant, mutants))
             verdict.detail = f"{detail}, expects {mutant.feedback!r}"
             add(verdict)
         for i, style in enumerate(styles, 1):

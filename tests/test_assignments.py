@@ -17,6 +17,7 @@ import pytest
 
 from grader.course import load_course
 from grader.engine import GradeReport, grade
+from grader.preview import not_named_for
 from grader.sandbox import Sandbox
 from grader.submission import declared_student_id
 from tests.mutants import Mutant, Style
@@ -197,6 +198,9 @@ def test_a_mutant_loses_points_and_its_mistake_is_named(assignment_id, index, mu
     failing = not_passed(report)
     assert any(mutant.feedback in feedback for _, _, feedback in failing), failing
     assert not report.grader_errors, [(t.name, t.feedback) for t in report.grader_errors]
+    # A correct but under-trained submission: the measurement, never a mistake the grader names for this cell.
+    told = {m for m in not_named_for(mutant, mutants_module(assignment_id).MUTANTS) for _, _, f in failing if m in f}
+    assert not told, f"mutant {index} is correct but weak, and was told {sorted(told)}: {failing}"
 
 
 @pytest.mark.parametrize(("assignment_id", "index", "style"), STYLES, ids=[f"{a}-{s.name}" for a, _, s in STYLES])

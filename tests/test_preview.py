@@ -117,3 +117,28 @@ def test_the_rules_fail_where_the_gate_fails():
     assert not mutant_verdict(report(ok, result("test_b", "passed", 1)), "mutant 1", "is wrong").ok
     assert style_verdict(report(ok), "style 1").ok and not style_verdict(report(ok, bad), "style 1").ok
 
+
+
+def test_a_weak_but_correct_mutant_told_a_named_mistake_fails_the_gate():
+    """A `names_no_mistake` mutant (correct, under-trained) must get the measurement only: the gate fails when its
+    feedback names a mistake ("it looks like ...", or another mutant's mistake for the cell), and not otherwise."""
+    from types import SimpleNamespace
+
+    from grader.preview import mutant_verdict, not_named_for
+    from tests.mutants import Mutant
+
+    weak = Mutant("train", "lr=1e-2", "lr=1e-7", "is below the required", names_no_mistake=True)
+    mutants = [weak, Mutant("train", "opt.step()\n", "", "Is optimizer.step() called")]
+    not_named = not_named_for(weak, mutants)
+    assert set(not_named) == {"it looks like", "Is optimizer.step() called"}
+    assert not_named_for(mutants[1], mutants) == ()
+
+    def report(feedback):
+        test = SimpleNamespace(name="t", status="failed", feedback=feedback, title="t", visibility="public", points=0,
+                               max_points=1)
+        return SimpleNamespace(score=0.0, max_score=1.0, tests=[test], grader_errors=[])
+
+    assert mutant_verdict(report("accuracy 0.5 is below the required 0.9"), "m", weak.feedback, not_named).ok
+    told = mutant_verdict(report("accuracy 0.5 is below the required 0.9. Is optimizer.step() called?"), "m",
+                          weak.feedback, not_named)
+    assert not told.ok and "does not make" in told.why

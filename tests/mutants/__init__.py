@@ -18,6 +18,10 @@ class Mutant:
     old: str
     new: str
     feedback: str
+    # A correct but under-trained (or otherwise weak) submission: it must lose points with the measurement as its
+    # feedback, and receive none of the mistakes the grader names for this cell (no "it looks like", no other
+    # mutant's feedback), since nothing in it is a mistake.
+    names_no_mistake: bool = False
 
 
 @dataclass(frozen=True)

@@ -162,12 +162,13 @@ MUTANTS = [
            "for every test image"),
     Mutant("mnist_mlp", "            opt.step()\n", "", "no update was applied. Is optimizer.step() called"),
     # under-trained but complete (all three calls): the measurement, never a missing optimizer.step()
-    Mutant("mnist_mlp", "max_lr=3e-3", "max_lr=1e-7", "although the weights changed"),
+    Mutant("mnist_mlp", "max_lr=3e-3", "max_lr=1e-7", "although the weights changed", names_no_mistake=True),
     Mutant("mnist_mlp", "loss = F.cross_entropy(model(X[idx]), y[idx])",
            "loss = F.cross_entropy(model(X[idx]), y[idx][torch.randperm(len(idx))])", "although the weights changed"),
     Mutant("mnist_mlp", "nn.Linear(64, 10))", "nn.Linear(64, 10), nn.Softmax(dim=1), nn.Linear(10, 5))", "logits of shape (3, 10)"),
     Mutant("mnist_mlp", "    return MLP()\n", "    return MLP\n", "should return a torch.nn.Module"),
-    Mutant("mnist_mlp", "epochs, batch_size = 5, 64", "epochs, batch_size = 1, 2000", "is below the required 0.90"),
+    Mutant("mnist_mlp", "epochs, batch_size = 5, 64", "epochs, batch_size = 1, 2000", "is below the required 0.90",
+           names_no_mistake=True),
     # ---------------------------------------------------------------- 12. concepts
     Mutant("concepts", 'q_dropout = "b"', 'q_dropout = "a"', "does not speed up training"),
     Mutant("concepts", 'q_softmax_max = "c"', 'q_softmax_max = "b"', "the probabilities do not change"),
