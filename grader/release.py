@@ -91,17 +91,26 @@ def release(course: Course, assignment_id: str | None = None, *, kits: bool = Tr
     With `verify`, nothing is written unless every solution gets full marks and every release 0 (see above);
     `report` receives one line per verdict.
     """
-    from grader.kit import KIT_DIR, kit_assignments, write_kit
+    from grader.kit import KIT_DIR, KitError, kit_assignments, write_kit
 
     ids = [assignment_id] if assignment_id else [a.id for a in course.assignments]
     if verify:
         built = build_verified(course, ids, course.root / RELEASE_DIR, report=report)
     else:
         built = [build_release(course, aid, course.root / RELEASE_DIR) for aid in ids]
+    failed = []
     if kits:
         for aid, notebook in zip(ids, built):
             if aid in kit_assignments(course):
-                write_kit(course, aid, course.root / KIT_DIR, notebook)
+                try:
+                    write_kit(course, aid, course.root / KIT_DIR, notebook)
+                except KitError as exc:  # the kit records the solution's public verdicts: a failing one stops it
+                    failed.append(f"{aid}: no student kit written ({exc})")
+    if failed and verify:
+        raise ReleaseError("the releases were written, but not every student kit:\n" + "\n".join(failed) +
+                           "\n(a kit's build runs the public tests on the solution; fix what they say, or set `kit: false`)")
+    for line in failed:  # --no-verify: a release of a solution that fails its public tests cannot have a kit
+        (report or (lambda _: None))(line)
     return built
 
 

@@ -33,6 +33,7 @@ ASSIGNMENT_ID = re.compile(r"[a-z][a-z0-9_]*")  # course.yaml's pattern, and a m
 TASK_ID = re.compile(r"[a-z_][a-z0-9_]*")       # course.yaml's pattern, and the answer's function name
 TODO = "TODO(instructor)"
 EXAMPLE = "ada.py"                               # the example submission `new` writes (student id: the file name)
+MANIFEST = "expected.yaml"  # what each example must score (tests/examples_manifest.py reads it; test_demo checks it)
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -58,6 +59,7 @@ def new_assignment(course_file: Path, assignment_id: str, title: str | None = No
         grader: new_grader(assignment_id, title),
         f"tests/mutants/{assignment_id}.py": new_gate_data(assignment_id),
         f"examples/{assignment_id}/{EXAMPLE}": new_example(assignment_id),
+        f"examples/{assignment_id}/{MANIFEST}": new_manifest(assignment_id),
     }
     for rel in (*files, f"solutions/{assignment_id}", f"examples/{assignment_id}"):
         if (root / rel).exists():
@@ -339,11 +341,17 @@ def _append_to_list(source: str, name: str, item: str, rel: str) -> str:
     return source
 
 
+def new_manifest(assignment_id: str) -> str:
+    return (f"# The example submissions of {assignment_id} (student id = file name), graded by `make demo`, and what each\n"
+            "# must score, per test or per task (format: tests/examples_manifest.py; the package's tests check it).\n"
+            f"examples:\n  {EXAMPLE}:\n    what: \"{TODO}: what this example shows\"\n    full_marks: true\n")
+
+
 def new_example(assignment_id: str) -> str:
     return f'''"""An example submission for {assignment_id} (student id: the file name), graded by `grader demo`.
 
-{TODO}: write it as a student would, with a mistake or two, and say in examples/{assignment_id}/README.md what
-each example shows.
+{TODO}: write it as a student would, with a mistake or two, and say in examples/{assignment_id}/{MANIFEST} what
+each example shows and must score.
 """
 import torch
 '''

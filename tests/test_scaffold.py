@@ -131,6 +131,7 @@ def test_release_refuses_a_solution_that_does_not_get_full_marks(demo, tmp_path,
     assert not (tmp_path / "assignments").exists()
     assert main(["release", "a08_demo", "--no-verify", "--course", str(course)]) == 0  # the escape still writes
     assert (tmp_path / "assignments/a08_demo/a08_demo.ipynb").is_file()
+    assert "a08_demo: no student kit written" in capsys.readouterr().err  # its kit records the solution's verdicts
 
 
 GELU_SOLUTION = "    return 0.5 * x * (1.0 + torch.erf(x / 2 ** 0.5))\n"
@@ -295,3 +296,29 @@ def test_validate_warns_about_placeholders_left_until_each_is_replaced(demo, tmp
             path.write_text(path.read_text(encoding="utf-8").replace(TODO, "written"), encoding="utf-8")
     assert main(["course", "validate", "--course", str(course)]) == 0
     assert "placeholders" not in capsys.readouterr().err
+
+
+def test_the_package_tests_that_read_course_content_pass_on_a_scaffolded_assignment(demo, tmp_path, capsys):
+    """After `grader new` + `add-task` and `grader release`, do the package's tests that read course content (the
+    quality gate, the examples' manifests, the release's grade cells, the student kit) pass for the new assignment,
+    run by pytest inside the course copy, as `make test` would run them there?"""
+    import subprocess
+    import sys
+
+    course = copy_course_of(demo, tmp_path)
+    for rel in ("tests", "pyproject.toml"):
+        source = ROOT / rel
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "mutants"))
+        else:
+            shutil.copy(source, tmp_path / rel)
+    assert main(["release", "a08_demo", "--course", str(course)]) == 0
+    capsys.readouterr()
+    files = ["tests/test_assignments.py", "tests/test_demo.py", "tests/test_grade_cells.py", "tests/test_kit.py",
+             "tests/test_course.py"]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files, "-k", "a08_demo"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    assert int(summary.split(" passed")[0].split()[-1]) >= 10, summary  # the gate, manifest, grade cells and kit ran
