@@ -13,6 +13,7 @@ import pytest
 
 from grader.course import load_course
 from grader.grade_cells import GradeCellError, add_grade_cells, checked_task, grade_cell_tasks
+from tests.test_export import formgrader  # noqa: F401 (a real formgrader on 127.0.0.1, as a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(ROOT)
@@ -133,3 +134,27 @@ def test_the_nbgrader_export_files_each_task_under_its_grade_cell(tmp_path):
     assert "it looks like |x|" in "".join(o.get("text", "") for o in graded["check-relu"].outputs)
     answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") in tasks]
     assert answers and all(c.metadata["nbgrader"]["solution"] and not c.metadata["nbgrader"]["grade"] for c in answers)
+
+
+def test_a_real_formgrader_shows_the_examples_scores_under_the_release_grade_cells(tmp_path, formgrader):
+    """The bundled a00 examples graded as a class (`grader demo`), exported to nbgrader: does a real formgrader on
+    127.0.0.1 list the assignment at course.yaml's points, each example's score, and on a wrong example's page our
+    named mistake under the task's grade cell (check-<task>) with the task's points?"""
+    from grader.demo import run_demo
+    from grader.export import grade_cell_names, write_nbgrader
+    from grader.gradebook import Gradebook
+
+    course_dir, get = formgrader
+    run_demo(COURSE, tmp_path / "demo", only=["a00_warmup"], progress=False, workers=0)
+    with Gradebook(tmp_path / "demo" / "gradebook.sqlite") as gb:
+        totals = {s["student"]: s["score"] for s in gb.submissions("a00_warmup")}
+        write_nbgrader(gb, COURSE, "a00_warmup", course_dir / "gradebook.db", nbgrader_course=course_dir)
+    points = COURSE.assignment("a00_warmup").points
+    assert [(a["name"], a["max_score"]) for a in json.loads(get("/api/assignments"))] == [("a00_warmup", points)]
+    listed = {s["student"]: round(s["score"], 6) for s in json.loads(get("/api/submissions/a00_warmup"))}
+    assert listed == {student: round(score, 6) for student, score in totals.items()}
+    notebooks = {n["student"]: n for n in json.loads(get("/api/submitted_notebooks/a00_warmup/a00_warmup"))}
+    page = get(f"/submissions/{notebooks['bob']['id']}/")
+    softmax = grade_cell_names(COURSE, "a00_warmup")["softmax"]
+    assert softmax == "check-softmax" and f'id="{softmax}"' in page
+    assert "wrong axis" in page  # bob's named mistake, in our feedback on that cell
