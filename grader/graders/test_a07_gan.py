@@ -5,10 +5,17 @@ discriminator compete; D is trained on real and fake data, then G while D is fro
   harness that runs the student's step on small networks with given weights and SGD, so it is deterministic, and
   spies on both optimizers' step() to see what changed when);
 - the two training tasks run the student's Generator, Discriminator and train_gan in the sandbox under a budget
-  (steps and seconds) and return only samples; the verdict (mode coverage on the 8-Gaussian ring, precision/recall
-  and digit classes on held-out 8x8 digits, and checks that the samples are generated: they depend on z, smoothly,
-  are not copies of training data and are spread like the data) is computed here, with thresholds calibrated over
-  25 seeds of the solution by benchmarks/calibrate_a07_gan.py (grader/graders/calibration_a07_gan.json).
+  of steps and return only samples; the verdict (mode coverage on the 8-Gaussian ring, precision/recall and digit
+  classes on held-out 8x8 digits, and checks that the samples are generated: they depend on z, smoothly, are not
+  copies of training data and are spread like the data) is computed here, with thresholds calibrated by
+  benchmarks/calibrate_a07_gan.py (grader/graders/calibration_a07_gan.json);
+- the training is a function of the code alone: its seed (initial weights, mini-batches, the noise) and its data
+  are fixed (TRAINING_SEED), so a submission's trained-model verdict does not depend on the grading secret, and the
+  budget is counted in steps, with the seconds only a generous cap that machine load never reaches. Only the
+  hidden inputs of the evaluation (the fresh z and the nudges δ) come from the secret. The calibration trains over
+  many seeds and trainers, quiet and under load, to show that the fixed seed is not a lucky one;
+- each test judges one measurement: coverage of the modes (ring), spread and generation (ring), precision and
+  classes (digits), generation (digits).
 """
 from __future__ import annotations
 
@@ -31,11 +38,18 @@ CALIBRATION = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBR
 THRESHOLDS = {name: entry["threshold"] for name, entry in CALIBRATION["metrics"].items()}
 
 # The budgets, the same as in the calibration (benchmarks/calibrate_a07_gan.py reads them from here).
-RING = {"dims": (2, 2, 64, False), "steps": 600, "seconds": 25.0, "n_train": 4096, "n_eval": 2000, "std": 0.05}
-DIGITS = {"dims": (8, 64, 128, True), "steps": 600, "seconds": 25.0, "n_eval": 1000}
-# The steps are the budget (600 take 3-6 s on one core); the seconds only stop a far too slow train_gan, and leave room
-# for a machine shared with other jobs (the calibration measured the seconds under a load average of 5-8 on 2 cores).
-HARNESS_TIMEOUT = 45  # wall clock for one training run in the worker, above the seconds cap
+RING = {"dims": (2, 2, 64, False), "steps": 1200, "seconds": 60.0, "n_train": 4096, "n_eval": 2000, "std": 0.05}
+DIGITS = {"dims": (8, 64, 128, True), "steps": 600, "seconds": 60.0, "n_eval": 1000}
+# The steps are the budget (1,200 take 3-6 s on the ring and 600 take 4-8 s on the digits on one quiet core); the
+# seconds only stop a far too slow train_gan: 60 s is about ten times the solution's time, so a class run on a fully
+# loaded machine (the calibration's --load) still does every step, and load never turns into lost points. The ring
+# has 1,200 steps because at 600 about 1 in 20 correct trainings (Adam lr 3e-3, RMSprop lr 1e-3) had not yet put
+# more samples on the modes than between them, as a hand-made generator with no training does not either.
+HARNESS_TIMEOUT = 75  # wall clock for one training run in the worker, above the seconds cap
+# The seed of every training (the student's initial weights, mini-batches and noise, and the ring's training points):
+# fixed, so that the verdict on a trained model is a function of the code, not of the secret. The calibration's pass
+# rate over >= 20 other seeds is the evidence that this one is not lucky.
+TRAINING_SEED = 20260
 NUDGE = 1e-3  # |δ| per coordinate of z for the continuity check
 
 NOT_DETACHED = "the fake batch was not detached in the discriminator's step"
@@ -189,7 +203,12 @@ def test_discriminator_loss_is_stable_and_batch_size_free(submission, rng):
     f = np.concatenate([rng.normal(0.0, 3.0, size=4), [-40.0, 40.0, 800.0]])
     got = submission.call("discriminator_loss", r, f)
     assert_close(actual=got, expected=ref.discriminator_loss(t(r), t(f)), name="discriminator_loss for large logits",
-                 mistakes=d_loss_mistakes(r, f))
+                 mistakes=d_loss_mistakes(r, f), nan_hint=LOGIT_NAN_HINT)
+
+
+# What a NaN or infinity most likely means in the losses (assert_close's own message names no cause).
+LOGIT_NAN_HINT = ("log σ(l) computed from σ(l) underflows to log 0 for large |l|: compute the loss from the logits "
+                  "(F.logsigmoid, or F.binary_cross_entropy_with_logits)")
 
 
 # ============================================================================================ 3. the generator loss
@@ -225,7 +244,7 @@ def test_generator_loss_large_logits(submission, rng):
     f = np.concatenate([rng.normal(0.0, 4.0, size=6), [40.0, -40.0, -800.0]])
     got = submission.call("generator_loss_nonsaturating", f)
     assert_close(actual=got, expected=ref.generator_loss_nonsaturating(t(f)), name="generator_loss_nonsaturating for large logits",
-                 mistakes=g_loss_mistakes(f))
+                 mistakes=g_loss_mistakes(f), nan_hint=LOGIT_NAN_HINT)
 
 
 # ============================================================================================ 4. the training step
@@ -495,13 +514,34 @@ def copy_fraction(samples: np.ndarray, train: np.ndarray, tol: float) -> float:
     return float((d <= tol).double().mean())
 
 
-def ring_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(training points float32, z_eval float32, delta float32) for a ring run with this seed."""
-    gen = torch.Generator().manual_seed(seed)
+def ring_data(training_seed: int, eval_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training points float32, z_eval float32, delta float32): the points from the training seed, the evaluation's
+    fresh z and nudges from the (secret) evaluation seed."""
+    gen = torch.Generator().manual_seed(training_seed)
     train = ref.mixture_of_gaussians(RING["n_train"], std=RING["std"], generator=gen).float().numpy()
+    gen = torch.Generator().manual_seed(eval_seed)
     z = torch.randn(RING["n_eval"], 2, generator=gen).numpy()
     delta = NUDGE * torch.randn(RING["n_eval"], 2, generator=gen).numpy()
     return train, z, delta
+
+
+# A continuous generator made by hand, with no training, can put its samples on the ring (G(z) = 2·(cos, sin) of the
+# angle of z) and so near the modes as often as a briefly trained GAN; what it cannot do without knowing the modes is
+# put more samples near the centres than between them. RING_WINDOW is the radius (4 std of the data) of the discs
+# around the 8 centres and around the 8 midpoints between neighbouring centres that ring_contrast compares.
+RING_WINDOW = 0.2
+
+
+def ring_contrast(samples: np.ndarray) -> float:
+    """(fraction of samples within RING_WINDOW of a mode centre + 1/n) / (same near a midpoint between two modes + 1/n):
+    about 1 for anything spread evenly along the ring or around it (a circle, a Gaussian blob), above 1 when the samples
+    gather on the modes."""
+    angles = np.arange(8) * (2 * np.pi / 8)
+    midpoints = 2.0 * np.stack([np.cos(angles + np.pi / 8), np.sin(angles + np.pi / 8)], axis=1)
+    near_mode = np.linalg.norm(samples[:, None, :] - ref.ring_modes().numpy()[None], axis=2).min(axis=1) <= RING_WINDOW
+    near_gap = np.linalg.norm(samples[:, None, :] - midpoints[None], axis=2).min(axis=1) <= RING_WINDOW
+    floor = 1.0 / len(samples)
+    return float((near_mode.mean() + floor) / (near_gap.mean() + floor))
 
 
 def ring_metrics(res: dict, train: np.ndarray, delta: np.ndarray) -> dict:
@@ -512,17 +552,18 @@ def ring_metrics(res: dict, train: np.ndarray, delta: np.ndarray) -> dict:
     near_d = np.linalg.norm(train[:, None, :].astype(np.float64) - modes[None], axis=2).min(axis=1)
     good = near_s <= 3 * RING["std"]
     spread = float(np.median(near_s[good]) / np.median(near_d)) if good.any() else 0.0
-    return {"ring_modes": covered, "ring_quality": quality, "ring_spread": spread,
+    return {"ring_modes": covered, "ring_quality": quality, "ring_contrast": ring_contrast(s), "ring_spread": spread,
             "ring_z_std": float(s.std(axis=0).max()), "ring_copies": copy_fraction(s, train, 1e-6),
             "ring_continuity": continuity_ratio(s, res["nudged"], delta)}
 
 
-def digits_data(seed: int):
+def digits_data(eval_seed: int):
+    """(training digits, held-out digits, their labels, z_eval, delta); z and the nudges from the evaluation seed."""
     from grader.data import load_digits8
 
     X_train, _ = load_digits8("train")
     X_test, y_test = load_digits8("test")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(eval_seed)
     latent = DIGITS["dims"][0]
     z = torch.randn(DIGITS["n_eval"], latent, generator=gen).numpy()
     delta = NUDGE * torch.randn(DIGITS["n_eval"], latent, generator=gen).numpy()
@@ -572,9 +613,10 @@ def trained(submission, key: str, run):
     return value
 
 
-def run_ring(submission, seed: int):
-    train, z, delta = ring_data(seed)
-    res = submission.run(_train_harness, train, z, delta, RING["dims"], RING["steps"], RING["seconds"], seed, timeout=HARNESS_TIMEOUT)
+def run_ring(submission, eval_seed: int):
+    train, z, delta = ring_data(TRAINING_SEED, eval_seed)
+    res = submission.run(_train_harness, train, z, delta, RING["dims"], RING["steps"], RING["seconds"], TRAINING_SEED,
+                         timeout=HARNESS_TIMEOUT)
     check_samples(res, RING["n_eval"], 2)
     return res, ring_metrics(res, train, delta), train
 
@@ -593,12 +635,19 @@ def loss_figure(res: dict, title: str):
     return fig
 
 
+def budget_note(res: dict, steps: int) -> str:
+    """What the feedback says about the training run: its time, and whether the seconds cap cut it short."""
+    done = int(res.get("steps_done", 0))
+    cut = f", stopped by the time cap after {done} of {steps} steps: make train_gan faster" if 0 < done < steps else ""
+    return f"training took {res['seconds']:.1f} s{cut}"
+
+
 @pytest.mark.task("ring")
 @pytest.mark.points(2)
 def test_ring_gan_covers_the_modes(submission, rng, figure):
-    """train_gan on the 8-Gaussian ring (600 steps, ≤ 25 s): the samples of fresh z cover the modes, close to them"""
-    seed = int(rng.integers(2**31))
-    res, m, train = trained(submission, "ring", lambda: run_ring(submission, seed))
+    """train_gan on the 8-Gaussian ring (1,200 steps): the samples of fresh z cover the modes and gather on them"""
+    eval_seed = int(rng.integers(2**31))  # the fresh z; the training itself has the fixed TRAINING_SEED
+    res, m, train = trained(submission, "ring", lambda: run_ring(submission, eval_seed))
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8, 4))
@@ -612,34 +661,39 @@ def test_ring_gan_covers_the_modes(submission, rng, figure):
         ax.set_title(title)
     figure("ring: real samples and yours (red crosses: mode centres)", fig)
     figure("ring: your d_loss and g_loss", loss_figure(res, "train_gan on the ring"))
-    generated_verdict(m, "ring", "ring samples")
-    if m["ring_modes"] < THRESHOLDS["ring_modes"] or m["ring_quality"] < THRESHOLDS["ring_quality"]:
-        collapse = " That is mode collapse: G maps every z to a few modes." if m["ring_modes"] <= 3 else ""
-        raise Mismatch(f"your G covers {m['ring_modes']} of 8 modes with {100 * m['ring_quality']:.0f}% of its samples "
-                       f"within 3σ of a mode; at least {THRESHOLDS['ring_modes']} modes and "
-                       f"{100 * THRESHOLDS['ring_quality']:.0f}% are required (training took {res['seconds']:.1f} s).{collapse} "
-                       "Check gan_step, the learning rate (the solution uses Adam, lr 2e-3, betas (0.5, 0.999)) and batch size 128")
+    problems = []
+    if m["ring_modes"] < THRESHOLDS["ring_modes"]:
+        collapse = " (mode collapse: G maps every z to a few modes)" if m["ring_modes"] <= 3 else ""
+        problems.append(f"it covers {m['ring_modes']} of 8 modes, at least {THRESHOLDS['ring_modes']} are required{collapse}")
+    if m["ring_quality"] < THRESHOLDS["ring_quality"]:
+        problems.append(f"{100 * m['ring_quality']:.1f}% of its samples lie within 3σ of a mode, at least "
+                        f"{100 * THRESHOLDS['ring_quality']:.0f}% are required")
+    if m["ring_contrast"] < THRESHOLDS["ring_contrast"]:
+        problems.append(f"its samples are {m['ring_contrast']:.2f} times as dense near the mode centres as between "
+                        f"neighbouring modes, at least {THRESHOLDS['ring_contrast']:.2f} is required (samples spread evenly "
+                        "along the ring or around it have about 1: G has not learnt where the modes are)")
+    if problems:
+        raise Mismatch(f"your ring GAN: {'; '.join(problems)} ({budget_note(res, RING['steps'])}). Check gan_step, the "
+                       "learning rate (the solution uses Adam, lr 2e-3, betas (0.5, 0.999)) and batch size 128")
 
 
 @pytest.mark.task("ring")
 @pytest.mark.points(2)
 @pytest.mark.hidden
 def test_ring_samples_are_generated_and_spread(submission, rng):
-    """the ring samples vary smoothly with z and spread within each mode like the data (not exactly on the centres)"""
-    seed = int(rng.integers(2**31))  # used only if the public test did not run first
-    res, m, _ = trained(submission, "ring", lambda: run_ring(submission, seed))
+    """the ring samples depend on z, smoothly, are not copies, and spread within each mode like the data (not exactly on the centres)"""
+    eval_seed = int(rng.integers(2**31))  # used only if the public test did not run first
+    _, m, _ = trained(submission, "ring", lambda: run_ring(submission, eval_seed))
     generated_verdict(m, "ring", "ring samples")
     if m["ring_spread"] < THRESHOLDS["ring_spread"]:
         raise Mismatch(f"{NO_SPREAD}: their median distance to the nearest centre is {m['ring_spread']:.2g} of the "
                        "data's; a generator should learn the spread of each Gaussian, not output its centre")
-    if m["ring_modes"] < THRESHOLDS["ring_modes"]:
-        raise Mismatch(f"your G covers {m['ring_modes']} of 8 modes (at least {THRESHOLDS['ring_modes']} are required)")
 
 
-def run_digits(submission, seed: int):
-    X_train, X_test, y_test, z, delta = digits_data(seed)
+def run_digits(submission, eval_seed: int):
+    X_train, X_test, y_test, z, delta = digits_data(eval_seed)
     res = submission.run(_train_harness, X_train * 2.0 - 1.0, z, delta, DIGITS["dims"], DIGITS["steps"], DIGITS["seconds"],
-                         seed, timeout=HARNESS_TIMEOUT)
+                         TRAINING_SEED, timeout=HARNESS_TIMEOUT)
     check_samples(res, DIGITS["n_eval"], 64)
     return res, digit_metrics(res, X_train, X_test, y_test, delta), X_test
 
@@ -647,9 +701,9 @@ def run_digits(submission, seed: int):
 @pytest.mark.task("digits")
 @pytest.mark.points(2)
 def test_digit_gan_precision_and_classes(submission, rng, figure):
-    """train_gan on 8×8 digits in [-1, 1] (600 steps, ≤ 25 s): precision against held-out digits, several classes"""
-    seed = int(rng.integers(2**31))
-    res, m, X_test = trained(submission, "digits", lambda: run_digits(submission, seed))
+    """train_gan on 8×8 digits in [-1, 1] (600 steps): precision against held-out digits, several classes"""
+    eval_seed = int(rng.integers(2**31))  # the fresh z; the training itself has the fixed TRAINING_SEED
+    res, m, X_test = trained(submission, "digits", lambda: run_digits(submission, eval_seed))
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8, 4))
@@ -662,7 +716,6 @@ def test_digit_gan_precision_and_classes(submission, rng, figure):
                 ax.set_title(title, fontsize=7, loc="left")
     figure("digits: held-out real digits and your samples", fig)
     figure("digits: your d_loss and g_loss", loss_figure(res, "train_gan on 8x8 digits"))
-    generated_verdict(m, "digits", "digit samples")
     problems = []
     if m["digits_precision"] < THRESHOLDS["digits_precision"]:
         problems.append(f"precision {m['digits_precision']:.3f} < {THRESHOLDS['digits_precision']:.3f} (too few samples look "
@@ -671,8 +724,8 @@ def test_digit_gan_precision_and_classes(submission, rng, figure):
         problems.append(f"only {m['digits_classes']} digit classes among the samples (nearest held-out digit), at least "
                         f"{THRESHOLDS['digits_classes']} are required: mode collapse")
     if problems:
-        raise Mismatch("your digit GAN: " + "; ".join(problems) + f" (recall {m['digits_recall']:.3f}, training took "
-                       f"{res['seconds']:.1f} s). Check gan_step and train_gan (the solution uses Adam, lr 2e-3, batch 128)")
+        raise Mismatch("your digit GAN: " + "; ".join(problems) + f" (recall {m['digits_recall']:.3f}, "
+                       f"{budget_note(res, DIGITS['steps'])}). Check gan_step and train_gan (the solution uses Adam, lr 2e-3, batch 128)")
 
 
 @pytest.mark.task("digits")
@@ -680,11 +733,9 @@ def test_digit_gan_precision_and_classes(submission, rng, figure):
 @pytest.mark.hidden
 def test_digit_samples_are_generated(submission, rng):
     """the digit samples are generated: they depend on z, smoothly, and are not copies of training digits"""
-    seed = int(rng.integers(2**31))
-    _, m, _ = trained(submission, "digits", lambda: run_digits(submission, seed))
+    eval_seed = int(rng.integers(2**31))  # used only if the public test did not run first
+    _, m, _ = trained(submission, "digits", lambda: run_digits(submission, eval_seed))
     generated_verdict(m, "digits", "digit samples")
-    if m["digits_precision"] < THRESHOLDS["digits_precision"]:
-        raise Mismatch(f"precision {m['digits_precision']:.3f} is below {THRESHOLDS['digits_precision']:.3f}")
 
 
 # ============================================================================================ 7. concept questions

@@ -75,6 +75,17 @@ MUTANTS = [
            "    if data.shape[1] == 2:\n        G.forward = centres\n    return history\n",
            "the samples sit on the mode centres"),
     Mutant("train_gan", "losses = gan_step(G, D, opt_G, opt_D, real, z)", "losses = {'d_loss': 0.0, 'g_loss': 0.0}", "covers"),
+    # continuous generators made by hand, with no training (on the ring only): they must lose the ring's coverage points
+    Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: 2 * z\n    return history\n",
+           "of its samples lie within 3σ of a mode"),
+    Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: z.clone()\n    return history\n",
+           "of its samples lie within 3σ of a mode"),
+    Mutant("train_gan", "    return history\n",
+           "    def circle(z):\n        a = torch.atan2(z[:, 1], z[:, 0])\n        return 2 * torch.stack([torch.cos(a), torch.sin(a)], 1)\n"
+           "    if data.shape[1] == 2:\n        G.forward = circle\n    return history\n",
+           "G has not learnt where the modes are"),
+    Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: 1.4142 * z\n    return history\n",
+           "of its samples lie within 3σ of a mode"),
     # 7. concepts
     Mutant("concepts", 'q_mode_collapse = "b"', 'q_mode_collapse = "c"', "oscillating losses are normal"),
     Mutant("concepts", 'q_nonsaturating = "c"', 'q_nonsaturating = "a"', "the same fixed point"),
