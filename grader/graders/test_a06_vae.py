@@ -334,10 +334,14 @@ def test_negative_elbo_parts_and_beta(submission, rng):
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_negative_elbo_is_stable_for_confident_logits(submission, rng):
-    """the reconstruction stays finite for confident logits (|logit| up to 60): the BCE is computed from logits"""
+    """the reconstruction stays finite and exact for confident logits (|logit| up to 150): the BCE is computed from logits"""
     x, logits, mu, logvar = elbo_inputs(rng, n=4, p=16, d=2, scale=25.0)
     logits = np.clip(logits, -60.0, 60.0)
     logits[0, 0], x[0, 0] = -60.0, 1.0  # a pixel that is on, predicted off with certainty: log σ(−60) = −60
+    # Beyond |logit| 100 a BCE on probabilities is wrong though finite: F.binary_cross_entropy clamps its log at −100
+    # (log σ(−150) = −150), and 1 − σ(150) is 0 in float64. From logits (softplus) both terms stay exact.
+    logits[1, 1], x[1, 1] = -float(rng.uniform(130.0, 170.0)), 1.0
+    logits[2, 2], x[2, 2] = float(rng.uniform(130.0, 170.0)), 0.0
     got = unpack_elbo(call_or_fail(submission, "negative_elbo", x, logits, mu, logvar))
     expected = ref.elbo(t(x), t(logits), t(mu), t(logvar), logits=True)["loss"]
     if not finite(got[0]):
@@ -345,8 +349,13 @@ def test_negative_elbo_is_stable_for_confident_logits(submission, rng):
                        "Compute the BCE from the logits: F.binary_cross_entropy_with_logits, or softplus(l) − x·l.")
     rec, kl = elbo_parts(x, logits, mu, logvar)
     clipped = -(x * np.log(np.clip(sigmoid(logits), 1e-12, 1.0)) + (1 - x) * np.log(np.clip(1 - sigmoid(logits), 1e-12, 1.0)))
+    # torch's own arithmetic: 1 − σ(l) cancels for large l, and the mistake must round the way the student's code does
+    on_probabilities = torch.nn.functional.binary_cross_entropy(torch.sigmoid(t(logits)), t(x), reduction="none").numpy()
     assert_close(actual=got[0], expected=expected, name="loss for confident logits",
-                 mistakes=[Mistake("probabilities clipped before the log instead of a BCE on logits",
+                 mistakes=[Mistake("a BCE on probabilities (F.binary_cross_entropy(torch.sigmoid(logits), x) clamps its log "
+                                   "at -100, so a logit beyond ±100 costs too little)", (on_probabilities.sum(axis=1) + kl).mean(),
+                                   hint="Compute the BCE from the logits: F.binary_cross_entropy_with_logits."),
+                           Mistake("probabilities clipped before the log instead of a BCE on logits",
                                    (clipped.sum(axis=1) + kl).mean()),
                            Mistake("the KL term left out", rec.sum(axis=1).mean()),
                            Mistake("the sigmoid applied twice (BCE with logits of sigmoid(logits))",

@@ -48,6 +48,9 @@ MUTANTS = [
            "probabilities clipped before the log instead of a BCE on logits"),
     Mutant("elbo", RECON, "p = torch.sigmoid(logits)\n    recon = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(dim=1)",
            "NaN or infinite for confident logits"),
+    # correct on moderate logits: only the stability test's logits beyond ±100 tell it apart
+    Mutant("elbo", RECON, RECON.replace("binary_cross_entropy_with_logits(logits", "binary_cross_entropy(torch.sigmoid(logits)"),
+           "a BCE on probabilities"),
     # 4. the model
     Mutant("vae", HEADS, "return self.mu_head(h), self.mu_head(h)", "one head for both mu and logvar"),
     Mutant("vae", HEADS, "return self.mu_head(h), torch.exp(0.5 * self.logvar_head(h))", "(always positive) returned instead of log σ²"),
