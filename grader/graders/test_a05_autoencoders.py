@@ -155,14 +155,19 @@ def _ae_harness(student, X_train, X_eval, seed, steps, seconds, options):
         rho, beta, kl = float(options["rho"]), float(options["beta"]), student.kl_sparsity_penalty
 
         def penalty(code):
+            penalty.calls += 1  # the evidence for "is the penalty added to the loss?"
             return kl(code, rho, beta)
+        penalty.calls = 0
     if options.get("anomaly_class") is not None:
         X_train = student.select_normal(X_train, options["y_train"], int(options["anomaly_class"]))
         if not isinstance(X_train, torch.Tensor):
             X_train = torch.as_tensor(np.asarray(X_train), dtype=torch.float32, device=device)
+    before = [q.detach().clone() for q in model.parameters()]
     start = time.perf_counter()
     losses = student.train_autoencoder(model, X_train, steps=steps, seconds=seconds, corrupt=corrupt, penalty=penalty)
     train_seconds = time.perf_counter() - start
+    # the evidence for "is the model trained?": whether training changed any weight at all
+    weights_changed = any(not torch.equal(b, q.detach()) for b, q in zip(before, model.parameters()))
     if isinstance(losses, torch.nn.Module):
         return {"returned_module": True}
     try:
@@ -170,7 +175,8 @@ def _ae_harness(student, X_train, X_eval, seed, steps, seconds, options):
     except Exception:
         losses = []
     model.eval()
-    reply = {"seconds": train_seconds, "losses": losses, "n_train": int(len(X_train))}
+    reply = {"seconds": train_seconds, "losses": losses, "n_train": int(len(X_train)), "weights_changed": weights_changed,
+             "penalty_calls": penalty.calls if penalty is not None else None}
     with torch.no_grad():
         codes = model.encode(X_eval)
         if not isinstance(codes, torch.Tensor):
@@ -395,9 +401,13 @@ def test_trained_autoencoder_reconstructs_held_out_digits(submission, rng, figur
     mean_image = mse(X_train.mean(axis=0, keepdims=True), X_test)
     if value > limit:
         if value > 0.8 * mean_image or recon.std(axis=0).mean() < 0.02:
-            raise Mismatch(f"held-out MSE {value:.4f} (threshold {limit:.4f}): about what the mean image gets "
-                           f"({mean_image:.4f}): the reconstructions barely depend on the input; is the model trained "
-                           "(loss.backward(), optimizer.step()), and does encode use x?")
+            measured = (f"held-out MSE {value:.4f} (threshold {limit:.4f}): about what the mean image gets "
+                        f"({mean_image:.4f}): the reconstructions barely depend on the input")
+            if not res.get("weights_changed", True):  # a hint only with its evidence: no weight moved in training
+                raise Mismatch(f"{measured}, and training changed no weight: is the model trained (loss.backward(), "
+                               "optimizer.step() on the model's parameters)?")
+            raise Mismatch(f"{measured} (training took {res['seconds']:.1f} s, {len(res['losses'])} steps; does encode use "
+                           "x, and does the training reduce the loss?)")
         raise Mismatch(f"held-out MSE {value:.4f} is above the threshold {limit:.4f} (training took {res['seconds']:.1f} s, "
                        f"{len(res['losses'])} steps): try Adam with a learning rate around 1e-2 and batches of 64")
 
@@ -638,13 +648,17 @@ def test_trained_sparse_autoencoder_reaches_rho(submission, rng):
     res = trained(submission, "sparse", X_train, X_test, TRAINING_SEED, BUDGET["steps"], BUDGET["seconds"],
                   {"model": "Autoencoder", "args": [784, CODE_DIM, "sigmoid"], "rho": RHO, "beta": BETA,
                    "perm_seed": int(rng.integers(2**31))})
-    check_trained(res, len(X_test), (CODE_DIM,), (784,))
+    recon = check_trained(res, len(X_test), (CODE_DIM,), (784,))
     rho_hat = np.asarray(res["code_mean"], np.float64)
     gap, limit = abs(float(rho_hat.mean()) - RHO), threshold("sparse_rho_gap")
     if not np.isfinite(gap) or gap > limit:
-        raise Mismatch(f"the trained code's mean activation is {rho_hat.mean():.3f}, not within {limit:.3f} of ρ = {RHO}: "
-                       "is the penalty added to the loss in train_autoencoder (loss = reconstruction + penalty(code)), "
-                       "and does Autoencoder(..., 'sigmoid') use a sigmoid code?")
+        measured = f"the trained code's mean activation is {rho_hat.mean():.3f}, not within {limit:.3f} of ρ = {RHO}"
+        # a hint only with its evidence: train_autoencoder never called the penalty it was given
+        if res.get("penalty_calls") == 0:
+            raise Mismatch(f"{measured}, and train_autoencoder never called the `penalty` it was given: is the penalty "
+                           "added to the loss in train_autoencoder (loss = reconstruction + penalty(code))?")
+        raise Mismatch(f"{measured} (held-out reconstruction MSE {mse(recon, X_test):.4f}; does Autoencoder(..., "
+                       "'sigmoid') use a sigmoid code, and does the training reduce the loss?)")
 
 
 # ============================================================================================ 4. anomaly detection
@@ -718,7 +732,7 @@ def test_anomaly_detection_auroc(submission, rng, figure):
     if res["n_train"] != expected_n:
         raise Mismatch(f"the model was trained on {res['n_train']} images, but the training digits other than {c} are "
                        f"{expected_n}: select_normal must remove exactly the anomaly class")
-    if auroc < 0.5:
+    if auroc < 0.5 and 1.0 - auroc >= limit:  # reversed scores would pass: that is the evidence for "reversed"
         raise Mismatch(f"AUROC {auroc:.3f} is below 0.5: your scores are reversed (the anomalies get lower scores); "
                        "a higher score must mean a larger reconstruction error")
     if auroc < limit:
@@ -832,10 +846,12 @@ def test_trained_conv_autoencoder_reconstructs(submission, rng, figure):
         # a hint only with its evidence: training losses that did not fall, or outputs outside [0, 1]
         losses = np.asarray(res.get("losses") or [], dtype=np.float64)
         tenth = max(1, len(losses) // 10)
+        if not res.get("weights_changed", True):
+            raise Mismatch(f"{measured}, and training changed no weight: is the model trained (loss.backward() and "
+                           "optimizer.step() on the model's parameters)?")
         if len(losses) >= 2 and np.isfinite(losses).all() and losses[-tenth:].mean() >= losses[:tenth].mean():
             raise Mismatch(f"{measured}, and the losses train_autoencoder returned did not fall (first steps "
-                           f"{losses[:tenth].mean():.4f}, last steps {losses[-tenth:].mean():.4f}): is the model trained "
-                           "(loss.backward() and optimizer.step() on the model's parameters)?")
+                           f"{losses[:tenth].mean():.4f}, last steps {losses[-tenth:].mean():.4f})")
         if recon.min() < 0 or recon.max() > 1:
             raise Mismatch(f"{measured}, and the reconstructions range over [{recon.min():.3g}, {recon.max():.3g}]: "
                            "end the decoder with a sigmoid")
@@ -851,8 +867,10 @@ def test_conv_decoder_uses_the_code(submission, rng):
     recon = check_trained(res, len(X_test), CONV_CODE, (1, 8, 8))
     spread = float(recon.std(axis=0).mean())
     if spread < 0.05:
-        raise Mismatch(f"your reconstructions are nearly the same image for every input (mean std across images "
-                       f"{spread:.3f}): the decoder must use the code")
+        measured = f"your reconstructions are nearly the same image for every input (mean std across images {spread:.3f})"
+        if spread < 1e-4:  # the same image whatever the input: the evidence that the code does not reach the output
+            raise Mismatch(f"{measured}: the decoder must use the code")
+        raise Mismatch(f"{measured}; a trained autoencoder's vary by at least 0.05")
 
 
 # ============================================================================================ 7. concept questions

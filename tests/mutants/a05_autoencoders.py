@@ -60,7 +60,7 @@ MUTANTS = [
     Mutant("train", "loss = F.binary_cross_entropy(out, batch)", "loss = F.binary_cross_entropy(out, inputs)",
            "compares the output with the noisy input"),
     # correct but under-trained (a learning rate 1000 times too small): told the measurement, not the noisy target
-    Mutant("train", "max_lr=2e-2", "max_lr=2e-5", "so they do not show a noisy target"),
+    Mutant("train", "max_lr=2e-2", "max_lr=2e-5", "so they do not show a noisy target", names_no_mistake=True),
     Mutant("noise", "return (x + std * torch.randn_like(x)).clamp(0.0, 1.0)", "return x + std * torch.randn_like(x)",
            "the noisy image not clipped to"),
     Mutant("noise", "std * torch.randn_like(x)", "std**2 * torch.randn_like(x)", "std² used as the standard deviation"),
