@@ -7,7 +7,7 @@
 What is scaffolded is a working placeholder, marked `TODO(instructor)` everywhere: the answer returns its input and
 the tests expect the input back, so at once `grader course validate` passes, `grader release` builds and verifies a
 release (solution full marks, skeleton 0) and `grader preview` runs a green gate. Each TODO says what replaces it;
-a placeholder left in place keeps passing, so search for `TODO(instructor)` before handing out.
+a placeholder left in place keeps passing, so `grader course validate` warns while any is left.
 
 course.yaml, the grader and tests/mutants/<id>.py are edited as text (an entry, a task line, a test, a list item
 inserted where YAML or Python places them), so that comments and formatting stay; each edit is checked by parsing
