@@ -40,8 +40,8 @@ def test_every_release_has_one_locked_grade_cell_per_task_worth_its_points(assig
 
 def test_a_task_without_a_check_cell_stops_the_release_with_what_to_add():
     doc = json.loads((ROOT / COURSE.assignment("a00_warmup").notebook).read_text(encoding="utf-8"))
-    with pytest.raises(GradeCellError, match=r'no locked `check\("gelu"\)` cell for task .gelu.*add one after'):
-        add_grade_cells(doc, {"sigmoid": 2, "gelu": 2}, "a00_warmup.ipynb")
+    with pytest.raises(GradeCellError, match=r'no locked `check\("no_such_task"\)` cell for task .no_such_task.*add one after'):
+        add_grade_cells(doc, {"sigmoid": 2, "no_such_task": 2}, "a00_warmup.ipynb")
 
 
 @pytest.mark.parametrize("source, task", [('check("relu")', "relu"), ('check("relu", strict=True)', "relu"),

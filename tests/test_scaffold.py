@@ -205,28 +205,32 @@ def test_the_placeholder_mutant_fails_the_gate_once_the_solution_changes(demo, t
 
 def test_add_task_to_an_existing_assignment_keeps_the_course_valid(tmp_path, capsys):
     """Does add-task on a00_warmup append to its task list, notebook, grader, gate data and examples, and leave
-    `grader course validate` green?"""
+    `grader course validate` green? (a00's own tasks come from course.yaml: the test survives a task added to a00)"""
     course = copy_course(tmp_path)
-    assert main(["add-task", "a00_warmup", "gelu", "--points", "1", "--course", str(course)]) == 0
+    before = yaml.safe_load(course.read_text(encoding="utf-8"))
+    tasks = [t["id"] for t in next(a for a in before["assignments"] if a["id"] == "a00_warmup")["tasks"]]
+    new = "added_by_test"
+    assert main(["add-task", "a00_warmup", new, "--points", "1", "--course", str(course)]) == 0
     assert main(["course", "validate", "--course", str(course)]) == 0
     doc = yaml.safe_load(course.read_text(encoding="utf-8"))
     a00 = next(a for a in doc["assignments"] if a["id"] == "a00_warmup")
-    assert [t["id"] for t in a00["tasks"]] == ["sigmoid", "relu", "softmax", "gelu"]
-    assert a00["tasks"][-1] == {"id": "gelu", "points": 1, "title": "Gelu"}
+    assert [t["id"] for t in a00["tasks"]] == [*tasks, new]
+    assert a00["tasks"][-1] == {"id": new, "points": 1, "title": "Added by test"}
     lines = course.read_text(encoding="utf-8").splitlines()
-    assert lines[lines.index('      - {id: softmax, points: 3, title: "A numerically stable softmax"}') + 1] == \
-        '      - {id: gelu, points: 1, title: "Gelu"}'
+    added = lines.index(f'      - {{id: {new}, points: 1, title: "Added by test"}}')
+    last = max(i for i, line in enumerate(lines[:added]) if f"id: {tasks[-1]}" in line)
+    assert not any(line.startswith("  - id:") for line in lines[last:added]), "the task line must follow a00's last task"
     grader = (tmp_path / "grader/graders/test_a00_warmup.py").read_text(encoding="utf-8")
-    assert 'SUBMISSION_NAMES = ("sigmoid", "relu", "softmax", "gelu")' in grader
+    assert "SUBMISSION_NAMES = (" + ", ".join(f'"{t}"' for t in [*tasks, new]) + ")" in grader
     assert grader.count("@pytest.mark.points(0.5)") == 2
     gate = (tmp_path / "tests/mutants/a00_warmup.py").read_text(encoding="utf-8")
-    assert 'Mutant("gelu", "return x", "return -x", "the input negated")' in gate
-    assert '"gelu": "def gelu(x):' in gate
+    assert f'Mutant("{new}", "return x", "return -x", "the input negated")' in gate
+    assert f'"{new}": "def {new}(x):' in gate
     for example in (tmp_path / "examples/a00_warmup").glob("*.py"):
-        assert "def gelu(x):" in example.read_text(encoding="utf-8"), example.name
+        assert f"def {new}(x):" in example.read_text(encoding="utf-8"), example.name
     nb = nbformat.read(tmp_path / "solutions/a00_warmup/a00_warmup.ipynb", as_version=4)
-    assert [nbgrader(c)["grade_id"] for c in nb.cells][-3:] == ["gelu-text", "gelu", "check-gelu"]
-    assert "## 4. Gelu (1 point)" in nb.cells[-3].source
+    assert [nbgrader(c)["grade_id"] for c in nb.cells][-3:] == [f"{new}-text", new, f"check-{new}"]
+    assert f"## {len(tasks) + 1}. Added by test (1 point)" in nb.cells[-3].source
 
 
 REFUSALS = {
