@@ -2,6 +2,7 @@
 while correct code (the solutions, other styles, allowed calls and look-alikes) keeps full marks?"""
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import textwrap
@@ -171,55 +172,20 @@ def test_a_harness_call_is_not_counted_against_the_student():
 
 
 # --------------------------------------------------------------------------------------------- through the engine
-SHORTCUTS = {
-    # task: (assignment, {answer cell: shortcut}, the call the feedback names)
-    "cross_entropy": ("a01_fundamentals", {"cross_entropy": """
-        import torch.nn.functional as F
-        def cross_entropy(logits, y):
-            return F.cross_entropy(logits, y)
-        """}, "torch.nn.functional.cross_entropy"),
-    "mlp_backward": ("a01_fundamentals", {"mlp_backward": """
-        import torch
-        def mlp3_backward(cache, params, y):
-            p = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-            x = cache["x0"]
-            for i in (1, 2):
-                x = torch.relu(x @ p[f"A{i}"].T + p[f"b{i}"])
-            loss = torch.nn.functional.cross_entropy(x @ p["A3"].T + p["b3"], y)
-            names = list(p)
-            return dict(zip(names, torch.autograd.grad(loss, [p[k] for k in names])))
-        """}, "torch.autograd.grad"),
-    "conv2d": ("a02_convolutions", {"conv2d": """
-        from torch.nn.functional import conv2d as c
-        def conv2d(x, weight, bias=None, stride=1, padding=0):
-            return c(x, weight, bias, stride, padding)
-        """}, "torch.nn.functional.conv2d"),
-    "pooling": ("a02_convolutions", {"max-pool2d": """
-        import torch.nn as nn
-        def max_pool2d(x, kernel_size, stride=None):
-            return nn.MaxPool2d(kernel_size, stride)(x)
-        """, "avg-pool2d": """
-        import torch
-        def avg_pool2d(x, kernel_size, stride=None):
-            return torch.nn.functional.avg_pool2d(x, kernel_size, stride)
-        """}, "torch.nn.MaxPool2d"),
-    "squeeze": ("a02_convolutions", {"squeeze": """
-        import torch.nn.functional as F
-        squeeze = lambda x, factor=2: F.pixel_unshuffle(x, factor)
-        """}, "torch.nn.functional.pixel_unshuffle"),
-    "bptt": ("a03_recurrent", {"bptt": """
-        import torch
-        def bptt(xs, w_xh, w_hh, b_h, w_hy, b_y, h0=0.0):
-            w = {k: torch.tensor(float(v), dtype=xs.dtype, requires_grad=True)
-                 for k, v in dict(w_xh=w_xh, w_hh=w_hh, b_h=b_h, w_hy=w_hy, b_y=b_y).items()}
-            h, loss = torch.tensor(float(h0), dtype=xs.dtype), 0.0
-            for t in range(len(xs) - 1):
-                h = torch.tanh(w["w_hh"] * h + w["w_xh"] * xs[t] + w["b_h"])
-                loss = loss + (w["w_hy"] * h + w["b_y"] - xs[t + 1]) ** 2
-            loss.backward()
-            return loss.detach(), {k: v.grad for k, v in w.items()}
-        """}, "torch.Tensor.backward"),
-}
+def declared_shortcuts() -> dict[str, tuple[str, dict[str, str], str]]:
+    """task -> (assignment, {answer cell: shortcut code}, the call the feedback names), from tests/mutants/<id>.py."""
+    found = {}
+    for assignment in COURSE.assignments:
+        try:
+            module = importlib.import_module(f"tests.mutants.{assignment.id}")
+        except ModuleNotFoundError:
+            continue
+        for s in getattr(module, "SHORTCUTS", ()):
+            found[s.task] = (assignment.id, s.cells, s.call)
+    return found
+
+
+SHORTCUTS = declared_shortcuts()
 
 
 @pytest.fixture(scope="module")
@@ -240,9 +206,12 @@ def edited_solution(assignment_id: str, tmp_path: Path, cells: dict[str, str]) -
 
 
 def test_every_task_whose_release_forbids_a_call_has_a_shortcut_here():
-    """Is each course.yaml rule exercised below (a new rule needs its shortcut in SHORTCUTS)?"""
-    declared = {task for a in COURSE.assignments for task in rules_of(a)}
-    assert declared == set(SHORTCUTS)
+    """Is each course.yaml rule exercised (a new rule needs a Shortcut in its assignment's tests/mutants/<id>.py)?"""
+    declared = {(a.id, task) for a in COURSE.assignments for task in rules_of(a)}
+    missing = sorted(declared - {(aid, task) for task, (aid, _, _) in SHORTCUTS.items()})
+    assert not missing, ("add a Shortcut(task, {answer cell: code calling the forbidden function}, call) to "
+                         + ", ".join(f"tests/mutants/{aid}.py for {task}" for aid, task in missing))
+    assert set(SHORTCUTS) <= {task for _, task in declared}, "a Shortcut for a task course.yaml forbids nothing"
 
 
 @pytest.mark.parametrize("task", SHORTCUTS)

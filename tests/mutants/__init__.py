@@ -2,6 +2,7 @@
 
     MUTANTS = [Mutant("softmax", "dim=dim, keepdim", "dim=0, keepdim", "a softmax over the wrong axis")]
     STYLES = [Style("numpy", {"softmax": "def softmax(x, dim=-1): ..."})]
+    SHORTCUTS = [Shortcut("conv2d", {"conv2d": "def conv2d(x, w): return F.conv2d(x, w)"}, "torch.nn.functional.conv2d")]
 
 tests/test_assignments.py grades each against the assignment's grader (see docs/authoring.md §3).
 """
@@ -30,3 +31,14 @@ class Style:
 
     name: str
     cells: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """The library call a task's course.yaml rule forbids, used in the answer cells `cells` instead of the student's
+    work: the task must get 0 with feedback naming `call` and the rule's reason (tests/test_shortcuts.py). Every
+    `forbidden:` rule of course.yaml needs one."""
+
+    task: str
+    cells: dict[str, str]
+    call: str

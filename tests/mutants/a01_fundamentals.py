@@ -1,6 +1,6 @@
 """a01_fundamentals: the solution with one known mistake each, and other correct styles (numpy, float32, loops,
 torch built-ins)."""
-from tests.mutants import Mutant, Style
+from tests.mutants import Mutant, Shortcut, Style
 
 MUTANTS = [
     # ---------------------------------------------------------------- 1. activation derivatives
@@ -614,4 +614,29 @@ STYLES += [
     Style("CS231n layers: explicit caches, (probs − onehot)/N, x̂ batch norm, np.nditer gradient check", CS231N_LAYERS),
     Style("d2l basics: softmax by partition, gather cross-entropy, in-place SGD on copies, list mini-batches", D2L_BASICS),
     Style("float32 activation derivatives by other formulas", FLOAT32_ACTIVATIONS),
+]
+
+
+# The library calls course.yaml forbids, each used instead of the student's work (tests/test_shortcuts.py).
+SHORTCUTS = [
+    Shortcut('cross_entropy', {
+        'cross_entropy': """
+            import torch.nn.functional as F
+            def cross_entropy(logits, y):
+                return F.cross_entropy(logits, y)
+            """,
+    }, 'torch.nn.functional.cross_entropy'),
+    Shortcut('mlp_backward', {
+        'mlp_backward': """
+            import torch
+            def mlp3_backward(cache, params, y):
+                p = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+                x = cache["x0"]
+                for i in (1, 2):
+                    x = torch.relu(x @ p[f"A{i}"].T + p[f"b{i}"])
+                loss = torch.nn.functional.cross_entropy(x @ p["A3"].T + p["b3"], y)
+                names = list(p)
+                return dict(zip(names, torch.autograd.grad(loss, [p[k] for k in names])))
+            """,
+    }, 'torch.autograd.grad'),
 ]

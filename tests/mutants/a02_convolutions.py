@@ -1,6 +1,6 @@
 """a02_convolutions: output sizes, parameter counts, conv2d, pooling and squeeze with their known mistakes, and other
 correct styles (numpy with loops; torch built-ins in float32)."""
-from tests.mutants import Mutant, Style
+from tests.mutants import Mutant, Shortcut, Style
 
 CONV_SIZE = "(d_in + 2 * padding - span) // stride + 1"
 TRANSPOSE = "(d_in - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1"
@@ -423,3 +423,33 @@ CELL_TASKS = {
     "pool-output-size": ("output_sizes",), "count-conv-params": ("parameters",), "cifar-params": ("parameters",),
     "max-pool2d": ("pooling",), "avg-pool2d": ("pooling",),
 }
+
+
+# The library calls course.yaml forbids, each used instead of the student's work (tests/test_shortcuts.py).
+SHORTCUTS = [
+    Shortcut('conv2d', {
+        'conv2d': """
+            from torch.nn.functional import conv2d as c
+            def conv2d(x, weight, bias=None, stride=1, padding=0):
+                return c(x, weight, bias, stride, padding)
+            """,
+    }, 'torch.nn.functional.conv2d'),
+    Shortcut('pooling', {
+        'max-pool2d': """
+            import torch.nn as nn
+            def max_pool2d(x, kernel_size, stride=None):
+                return nn.MaxPool2d(kernel_size, stride)(x)
+            """,
+        'avg-pool2d': """
+            import torch
+            def avg_pool2d(x, kernel_size, stride=None):
+                return torch.nn.functional.avg_pool2d(x, kernel_size, stride)
+            """,
+    }, 'torch.nn.MaxPool2d'),
+    Shortcut('squeeze', {
+        'squeeze': """
+            import torch.nn.functional as F
+            squeeze = lambda x, factor=2: F.pixel_unshuffle(x, factor)
+            """,
+    }, 'torch.nn.functional.pixel_unshuffle'),
+]

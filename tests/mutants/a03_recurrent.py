@@ -1,5 +1,5 @@
 """Quality gate for a03_recurrent: one wrong solution per named mistake, and other correct styles."""
-from tests.mutants import Mutant, Style
+from tests.mutants import Mutant, Shortcut, Style
 
 SIGMOID = "(lambda a: 1 / (1 + math.exp(-a)))("
 
@@ -440,4 +440,23 @@ STYLES += [
     Style("one product on the concatenation [x, h], gates sliced by rows, reversed indices", CONCATENATED),
     Style("numpy float32 cells", NUMPY_FLOAT32),
     Style("BPTT by forward-mode sensitivities", FORWARD_MODE_BPTT),
+]
+
+
+# The library calls course.yaml forbids, each used instead of the student's work (tests/test_shortcuts.py).
+SHORTCUTS = [
+    Shortcut('bptt', {
+        'bptt': """
+            import torch
+            def bptt(xs, w_xh, w_hh, b_h, w_hy, b_y, h0=0.0):
+                w = {k: torch.tensor(float(v), dtype=xs.dtype, requires_grad=True)
+                     for k, v in dict(w_xh=w_xh, w_hh=w_hh, b_h=b_h, w_hy=w_hy, b_y=b_y).items()}
+                h, loss = torch.tensor(float(h0), dtype=xs.dtype), 0.0
+                for t in range(len(xs) - 1):
+                    h = torch.tanh(w["w_hh"] * h + w["w_xh"] * xs[t] + w["b_h"])
+                    loss = loss + (w["w_hy"] * h + w["b_y"] - xs[t + 1]) ** 2
+                loss.backward()
+                return loss.detach(), {k: v.grad for k, v in w.items()}
+            """,
+    }, 'torch.Tensor.backward'),
 ]
