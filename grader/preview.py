@@ -255,21 +255,9 @@ def grade_for_gate(course: Course, assignment_id: str, path: Path, sandbox: Sand
     from grader.engine import grade
     from grader.submission import declared_student_id
 
-    _forget_grader_module(course.root / course.assignment(assignment_id).grader)
     student = declared_student_id(path) or GATE_STUDENT
     return grade(path, assignment_id=assignment_id, student=student, course=course, sandbox=sandbox,
                  secret=secret.encode(), tasks=tasks)
-
-
-def _forget_grader_module(grader_file: Path) -> None:
-    """Make the next grading import `grader_file` afresh. pytest's importlib mode returns a module already in
-    sys.modules under the grader's dotted name (grader.graders.test_<id>) whatever file it came from, so a process
-    that grades twice (tests, a notebook session) would otherwise judge an edited grader, or another course copy's,
-    with the first one it imported."""
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if name.rsplit(".", 1)[-1] == grader_file.stem and file and Path(file).name == grader_file.name:
-            del sys.modules[name]
 
 
 def not_named_for(mutant, mutants) -> tuple[str, ...]:
