@@ -1,6 +1,6 @@
 """How long one `check("task")` of a student kit takes in a warm kernel (issue 11's target: ≤ 1 s for a00-a04).
 
-    python benchmarks/kit_check.py [--repeat 5]
+    python benchmarks/kit_check.py [--repeat 5] [ASSIGNMENT ...]
 
 For each kit in kits/, the solution's definitions are loaded once (what a kernel that ran the notebook holds),
 the first check of each task is timed apart (it reads the kit's tests and record, as a kernel's first check
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("assignments", nargs="*", help="only these assignments (default: every kit)")
     args = parser.parse_args()
     from grader.course import load_course
     from grader.kit import kit_assignments, solution_namespace
@@ -26,7 +27,7 @@ def main() -> None:
     course = load_course(ROOT)
     print("| assignment | task | first check (loads the kit) | check(task), warm (median) |")
     print("|---|---|---|---|")
-    for assignment_id in kit_assignments(course):
+    for assignment_id in [a for a in kit_assignments(course) if not args.assignments or a in args.assignments]:
         namespace = solution_namespace(course, assignment_id)
         kit = ROOT / "kits" / assignment_id
         for task in [t.id for t in course.assignment(assignment_id).tasks]:

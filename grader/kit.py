@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -52,6 +53,9 @@ PUBLIC_SEED = "coursecheck-public-1"  # public by design: the kit's inputs are t
 CHECKER_SOURCE = Path(__file__).resolve().parent.parent / "coursecheck"  # the package, copied into each kit
 ALLOWED_IMPORTS = frozenset({"numpy", "torch", "math", "functools", "json", "itertools", "collections", "string", "typing",
                              "pathlib", "types", "weakref", "dataclasses", "time", "contextlib"})
+# What else an extracted test may import: the kit's checker itself, and matplotlib for the figures the grader's
+# report shows (the notebooks draw with it; the kit's `figure` fixture discards them).
+KIT_OWN_IMPORTS = frozenset({"__future__", "coursecheck", "matplotlib"})
 # Instructor-side modules whose results the public tests may use, recorded like the references: the digits the
 # trained-model tests train on come with the kit as data (grader.data reads them from packages students lack).
 RECORDED_MODULES = ("grader.data",)
@@ -94,8 +98,14 @@ def _used(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _rewrite_import(node: ast.stmt, where: str) -> list[str]:
+def _rewrite_import(node: ast.stmt, where: str, shipped: frozenset[str] = frozenset()) -> list[str]:
     """The kit's version of one import of the grader file."""
+    if isinstance(node, ast.ImportFrom) and node.module in shipped:
+        return [f"{a.asname or a.name} = shipped_module({node.module.rsplit('.', 1)[1]!r}).{a.name}" for a in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module == "reference" and any(f"reference.{a.name}" in shipped for a in node.names):
+        if not all(f"reference.{a.name}" in shipped for a in node.names):
+            raise KitError(f"{where}: import the modules the kit ships (KIT_SHIPS) on a line of their own")
+        return [f"{a.asname or a.name} = shipped_module({a.name!r})" for a in node.names]
     if isinstance(node, ast.Import):
         out = []
         for alias in node.names:
@@ -134,10 +144,13 @@ def _rewrite_import(node: ast.stmt, where: str) -> list[str]:
     )
 
 
-def _declared_recorded(module: list[ast.stmt]) -> frozenset[str]:
-    """The grader's own `KIT_RECORDED = ("gru_expected", ...)`: helpers that compute an answer from data alone."""
+def _declared(module: list[ast.stmt], name: str) -> frozenset[str]:
+    """A tuple of names the grader file declares for its kit:
+    `KIT_RECORDED = ("gru_expected", ...)`: helpers that compute an answer from data alone, recorded, never shipped;
+    `KIT_SHIPS = ("reference.ring", ...)`: measurement modules that answer no task, shipped as code beside the
+    tests (the kit measures a student's trained model with them: no record can hold every model's result)."""
     for node in module:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "KIT_RECORDED" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             return frozenset(ast.literal_eval(node.value))
     return frozenset()
 
@@ -156,7 +169,7 @@ class _HideFormulas(ast.NodeTransformer):
     def __init__(self, module: list[ast.stmt], keep_formulas: bool) -> None:
         self.module_names = set().union(*(_defined(n) for n in module)) | set(dir(builtins))
         functions = {n.name for n in module if isinstance(n, ast.FunctionDef)}
-        self.always_recorded = (RECORDED_HELPERS | _declared_recorded(module)) & functions
+        self.always_recorded = (RECORDED_HELPERS | _declared(module, "KIT_RECORDED")) & functions
         self.keep = keep_formulas
         self.scope = "module"
         self.counts: dict[str, int] = {}
@@ -344,10 +357,24 @@ def extract_public_tests(grader_file: Path, *, keep_formulas: bool = False) -> t
                 continue
             names = [a for a in node.names if (a.asname or a.name).split(".")[0] in needed]
             node = type(node)(**{**{f: getattr(node, f) for f in node._fields}, "names": names})
-            lines += _rewrite_import(node, where)
+            lines += _rewrite_import(node, where, _declared(body, "KIT_SHIPS"))
         elif node in chosen or node in kept:
             lines.append("\n\n" + ast.unparse(node))
-    return "\n".join(lines) + "\n", tests
+    source = "\n".join(lines) + "\n"
+    _refuse_foreign_imports(source, where)
+    return source, tests
+
+
+def _refuse_foreign_imports(source: str, where: str) -> None:
+    """An import inside a test or helper runs only when the check does: a module the student's kernel lacks
+    (scikit-learn, say) would fail there, on the student's machine, not here. Refuse it at build time."""
+    for node in ast.walk(ast.parse(source)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+        for name in names:
+            if name.split(".")[0] not in ALLOWED_IMPORTS | KIT_OWN_IMPORTS:
+                raise KitError(f"{where}: the public tests import {name} inside a function, which a student's kit does "
+                               "not have; compute it with numpy or torch in the grader file")
 
 
 # ------------------------------------------------------------------------------------------- 2. the recording
@@ -460,6 +487,41 @@ Hidden tests with other inputs are run when your work is graded.
 """
 
 
+def shipped_source(module: str) -> str:
+    """The source of a module the grader ships in its kit (KIT_SHIPS), which may import only what a kit has."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        raise KitError(f"KIT_SHIPS names {module}, which is not a module of this course")
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        if any(name.split(".")[0] not in ALLOWED_IMPORTS | {"__future__"} for name in names):
+            raise KitError(f"KIT_SHIPS names {module}, which imports {names}: a shipped module may import only "
+                           f"{', '.join(sorted(ALLOWED_IMPORTS))}")
+    return source
+
+
+def public_calibration(doc: dict, public_source: str) -> dict:
+    """The part of a calibration file (thresholds of trained models) that the public tests read: at its first two
+    levels only the keys the public tests name (`CALIBRATION["metrics"]["conv_mse"]`), below them the numbers and
+    the `direction`. The notes, the pass rates and the metrics of hidden tests stay with the course: their prose
+    names hidden tests. A key the public tests reach by another route is missed, and then the build's replay on the
+    solution fails, naming the test."""
+    literals = {n.value for n in ast.walk(ast.parse(public_source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+    def part(value, depth: int):
+        if isinstance(value, dict):
+            kept = {k: part(v, depth + 1) for k, v in value.items()
+                    if (k in literals if depth < 2 else True) and (not isinstance(v, str) or k == "direction")}
+            return {k: v for k, v in kept.items() if v != {}}
+        if isinstance(value, list):
+            return [part(v, depth + 1) for v in value if not isinstance(v, str)]
+        return value
+
+    return part(doc, 0)
+
+
 def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path, roster: tuple[str, ...] = ()) -> Path:
     """Build kits/<id>/ into out_dir; returns the kit's folder. With per-student numbers, the kit carries the
     self-learners' numbers and those of every id in `roster` (numbers only: see coursecheck/variants.py)."""
@@ -477,8 +539,11 @@ def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path, 
         (package / "assignments" / "__init__.py").write_text("", encoding="utf-8")
         (data / "__init__.py").write_text("", encoding="utf-8")
         (data / "public_tests.py").write_text(source, encoding="utf-8")
+        for module in sorted(_declared(ast.parse((course.root / assignment.grader).read_text(encoding="utf-8")).body, "KIT_SHIPS")):
+            (data / f"{module.rsplit('.', 1)[1]}.py").write_text(shipped_source(module), encoding="utf-8")
         for calibration in sorted((course.root / assignment.grader).parent.glob(f"calibration_{assignment_id}*.json")):
-            shutil.copyfile(calibration, data / calibration.name)  # thresholds of trained models, no answer
+            doc = public_calibration(json.loads(calibration.read_text(encoding="utf-8")), source)
+            (data / calibration.name).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         meta = {"assignment": assignment_id, "seed": PUBLIC_SEED, "tasks": [t.id for t in assignment.tasks],
                 "tests": tests, "grade_ids": [], "names": [], "student_numbers": _has_student_numbers(course, assignment_id),
                 "call_seconds": course.limits(assignment_id).call_seconds, **_comparison_settings(course, assignment_id)}

@@ -158,3 +158,21 @@ def test_the_pass_rate_check_rejects_bad_entries():
     assert pass_rate_problems({**good, "cut_by_seconds": [4]}, budget)
     assert pass_rate_problems({**good, "seconds_max": budget["seconds"]}, budget)
     assert pass_rate_problems({k: v for k, v in good.items() if k != "date"}, budget)
+
+
+def test_the_graders_auroc_is_scikit_learns():
+    """The grader measures AUROC with its own Mann-Whitney statistic (the student kit has no scikit-learn): does it
+    equal sklearn's roc_auc_score, ties and reversed scores included, and tell a good ranking from a bad one?"""
+    import importlib.util
+
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    spec = importlib.util.spec_from_file_location("a05_grader", ROOT / "grader" / "graders" / "test_a05_autoencoders.py")
+    grader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grader)
+    rng = np.random.default_rng(5)
+    labels = rng.random(300) < 0.2
+    for scores in (rng.normal(size=300) + labels, np.round(rng.normal(size=300) + labels, 1), -(rng.normal(size=300) + 2 * labels)):
+        assert grader.area_under_roc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert grader.area_under_roc(labels, labels * 1.0) == 1.0 and grader.area_under_roc(labels, -1.0 * labels) == 0.0

@@ -78,6 +78,8 @@ def test_the_kit_ships_the_checker_unchanged():
 # ------------------------------------------------------------------------------------------------ leak scan
 # Loop and branch headers (`for i in (1, 2, 3):`) are written the same way in inputs' code and in answers.
 GENERIC_STARTS = ("for ", "if ", "elif ", "else", "with ", "return ", "def ", "#", "import ", "from ")
+# Reading the clock is bookkeeping that a training loop in an answer and the grader's training harness write alike.
+GENERIC_LINES = frozenset({"start = time.perf_counter()"})
 
 
 def solution_lines(assignment_id: str) -> set[str]:
@@ -90,15 +92,29 @@ def solution_lines(assignment_id: str) -> set[str]:
                 inside = True
             elif "### END SOLUTION" in line:
                 inside = False
-            elif inside and len(line.strip()) >= 16 and not line.strip().startswith(GENERIC_STARTS):
+            elif inside and len(line.strip()) >= 16 and not line.strip().startswith(GENERIC_STARTS) \
+                    and line.strip() not in GENERIC_LINES:
                 lines.add(line.strip())
     return lines
 
 
-def reference_body_lines() -> set[str]:
-    """Every code line of every function body in reference/ (docstrings and short lines left out)."""
+def shipped_modules(assignment_id: str) -> set[str]:
+    """reference/ files the assignment's grader ships in its kit by declaration (KIT_SHIPS: measurements that
+    answer no task); tests/test_kit.py checks below that no task's answer is among them."""
+    from grader.kit import _declared
+
+    tree = ast.parse((ROOT / COURSE.assignment(assignment_id).grader).read_text(encoding="utf-8"))
+    return {m.rsplit(".", 1)[1] + ".py" for m in _declared(tree.body, "KIT_SHIPS")}
+
+
+def reference_body_lines(assignment_id: str | None = None) -> set[str]:
+    """Every code line of every function body in reference/ but the modules the assignment ships (docstrings and
+    short lines left out)."""
     lines = set()
+    shipped = shipped_modules(assignment_id) if assignment_id else set()
     for path in (ROOT / "reference").glob("*.py"):
+        if path.name in shipped:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef):
@@ -136,11 +152,16 @@ def test_a_kit_ships_no_solution_no_reference_and_no_hidden_test(assignment_id):
     kit_lines = {line.strip() for line in text.splitlines()}
     leaked_solution = sorted(solution_lines(assignment_id) & kit_lines)
     assert not leaked_solution, f"solution lines in kits/{assignment_id}: {leaked_solution[:5]}"
-    leaked_reference = sorted(line for line in reference_body_lines() if line in text)
+    # A reference line that the release itself hands out (given code, e.g. a module's forward) is no leak.
+    handed_out = {line.strip() for cell in nbformat.read(str(release_notebook(assignment_id)), as_version=4).cells
+                  for line in cell.source.splitlines()}
+    leaked_reference = sorted(line for line in reference_body_lines(assignment_id) - handed_out if line in text)
     assert not leaked_reference, f"reference code in kits/{assignment_id}: {leaked_reference[:5]}"
+    release_text = release_notebook(assignment_id).read_text(encoding="utf-8")
     for name, title in hidden_tests(assignment_id):
         assert name not in text, f"the hidden test {name} is named in kits/{assignment_id}"
-        assert title not in text, f"the hidden test {name}'s title is in kits/{assignment_id}"
+        # a concept question's hidden test is titled with the question, which the release itself asks
+        assert title not in text or title in release_text, f"the hidden test {name}'s title is in kits/{assignment_id}"
     assert "GRADER_SECRET" not in text and "import grader" not in text and "from grader" not in text.replace(
         "from grader import check", "")  # the release's own import line is rewritten; see the notebook test below
 
@@ -493,3 +514,38 @@ def test_course_yaml_decides_which_assignments_get_a_kit(tmp_path):
     doc["assignments"][0]["kit"] = "no"
     with pytest.raises(CourseConfigError, match=r"assignments\[0\]\.kit.*expected true or false"):
         load_course(write_course(tmp_path / "c", doc))
+
+
+def test_a_public_test_importing_what_a_kit_lacks_stops_the_build(tmp_path):
+    """An import inside a public test runs only on the student's machine: is scikit-learn refused at build time,
+    while numpy, torch and matplotlib (the figures) pass?"""
+    from grader.kit import KitError, extract_public_tests
+
+    grader = tmp_path / "test_x.py"
+    body = ('import numpy as np\nimport pytest\n\n\n@pytest.mark.task("t")\n@pytest.mark.points(1)\n'
+            'def test_x(submission, figure):\n    from matplotlib.figure import Figure\n    {line}\n    assert True\n')
+    grader.write_text(body.format(line="import torch"), encoding="utf-8")
+    assert "def test_x" in extract_public_tests(grader)[0]
+    grader.write_text(body.format(line="from sklearn.metrics import roc_auc_score"), encoding="utf-8")
+    with pytest.raises(KitError, match="sklearn.metrics inside a function"):
+        extract_public_tests(grader)
+
+
+def test_modules_a_kit_ships_answer_no_task():
+    """A grader may ship a measurement module in its kit (KIT_SHIPS): does none of its functions share a name with
+    a function any release asks students to write, or a line with any solution region?"""
+    asked, answers = set(), set()
+    for assignment in COURSE.assignments:
+        release = release_notebook(assignment.id)
+        for cell in nbformat.read(str(release), as_version=4).cells:
+            if cell.cell_type == "code":
+                asked |= {m.group(1) for m in re.finditer(r"^\s*def (\w+)\(", cell.source, re.M)}
+        answers |= solution_lines(assignment.id)
+    shipped = {name for aid in KIT_ASSIGNMENTS for name in shipped_modules(aid)}
+    assert shipped, "no kit ships a module: this test checks nothing"
+    for name in shipped:
+        tree = ast.parse((ROOT / "reference" / name).read_text(encoding="utf-8"))
+        functions = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert not functions & asked, f"reference/{name} defines {functions & asked}, which students write"
+        lines = {line.strip() for line in ast.unparse(tree).splitlines()}
+        assert not lines & answers, f"reference/{name} shares lines with a solution: {sorted(lines & answers)[:3]}"

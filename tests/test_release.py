@@ -28,12 +28,14 @@ def nbgrader_meta(cell) -> dict:
 
 
 def copy_course(folder: Path) -> Course:
-    """A copy of the course's course.yaml, source notebooks, graders and per-student numbers in `folder` (tests never
-    write into the repo; a kit with per-student numbers is built from grader/numbers/<id>.py)."""
+    """A copy of the course's course.yaml, source notebooks, graders, their calibration files and per-student numbers
+    in `folder` (tests never write into the repo; a kit with per-student numbers is built from grader/numbers/<id>.py,
+    a trained model's kit carries its thresholds)."""
     shutil.copy(ROOT / "course.yaml", folder / "course.yaml")
     for a in COURSE.assignments:
         numbers = f"grader/numbers/{a.id}.py"
-        for rel in (a.notebook, a.grader, *([numbers] if (ROOT / numbers).is_file() else [])):
+        calibrations = [str(p.relative_to(ROOT)) for p in (ROOT / a.grader).parent.glob(f"calibration_{a.id}*.json")]
+        for rel in (a.notebook, a.grader, *calibrations, *([numbers] if (ROOT / numbers).is_file() else [])):
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / rel, folder / rel)
     return load_course(folder / "course.yaml")

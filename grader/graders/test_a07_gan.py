@@ -29,9 +29,15 @@ import torch
 
 from grader.compare import Mismatch, Mistake, assert_choice, assert_close
 from reference import gan as ref
+from reference import ring
 from reference.generative_metrics import precision_recall
 
 SUBMISSION_NAMES = ("q_mode_collapse", "q_nonsaturating", "q_d_optimum", "q_d_star")
+# Helpers that compute an answer from data alone: the student kit records their results and ships neither them nor
+# the reference they call (grader/kit.py).
+KIT_RECORDED = ("reference_steps",)
+# Measurements that answer no task, shipped in the kit as code: it measures a student's trained GAN as grading does.
+KIT_SHIPS = ("reference.ring", "reference.generative_metrics")
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration_a07_gan.json")  # written by benchmarks/calibrate_a07_gan.py
 CALIBRATION = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {"metrics": {}}
@@ -273,7 +279,7 @@ def _step_harness(student, weights, real, z, lr):
             self.net = nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1))
 
         def forward(self, x):
-            return self.net(x).squeeze(-1)
+            return self.net(x)[:, 0]
 
     device = real[0].device
     G, D = SmallG().double().to(device), SmallD().double().to(device)
@@ -350,7 +356,7 @@ def _variant_step(*, saturating=False, zero_G=True, zero_D=True, extra_D_step=Fa
 
 def _step_inputs(rng, n_steps):
     weights = [rng.normal(0.0, 0.7, size=s) for s in ((6, 2), (6,), (2, 6), (2,), (6, 2), (6,), (1, 6), (1,))]
-    real = [ref.ring_modes().numpy()[rng.integers(0, 8, size=10)] + 0.1 * rng.normal(size=(10, 2)) for _ in range(n_steps)]
+    real = [ring.ring_modes().numpy()[rng.integers(0, 8, size=10)] + 0.1 * rng.normal(size=(10, 2)) for _ in range(n_steps)]
     z = [rng.normal(size=(10, 2)) for _ in range(n_steps)]
     return weights, real, z, 0.1
 
@@ -359,8 +365,16 @@ def _local(step_fn, weights, real, z, lr):
     return _step_harness(types.SimpleNamespace(gan_step=step_fn), [t(w) for w in weights], [t(r) for r in real], [t(x) for x in z], lr)
 
 
-def _run_student_steps(submission, rng, n_steps):
-    weights, real, z, lr = _step_inputs(rng, n_steps)
+def reference_steps(weights, real, z, lr, **variant) -> list[dict]:
+    """G's and D's parameters and the losses after each reference.gan_step (or the variant of it that `variant`
+    names, e.g. saturating=True) from the given weights and batches. It computes the answer from data alone, so the
+    student kit records its results (grader/kit.py RECORDED_HELPERS) and ships neither it nor the variants."""
+    return _local(_variant_step(**variant) if variant else ref.gan_step, weights, real, z, lr)
+
+
+def _run_student_steps(submission, inputs) -> list[dict]:
+    """The student's gan_step run in the sandbox on the grader's inputs (_step_inputs), checked step by step."""
+    weights, real, z, lr = inputs
     got = submission.run(_step_harness, weights, real, z, lr)
     check_reply(got)
     if isinstance(got, dict) and "runtime_error" in got:
@@ -389,7 +403,7 @@ def _run_student_steps(submission, rng, n_steps):
         if kinds.count("D") > 1 or np.any(step["D"] != d_after_d_step):
             raise Mismatch(f"{D_MOVED_IN_G_STEP}: its parameters changed after its own update (opt_D.step() called "
                            "again?). Freeze D (D.requires_grad_(False)) and step only opt_G in the generator's update")
-    return got, (weights, real, z, lr)
+    return got
 
 
 def _split(step) -> tuple[np.ndarray, np.ndarray]:
@@ -400,10 +414,11 @@ def _split(step) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.points(2)
 def test_gan_step_updates_like_the_reference(submission, rng):
     """one gan_step with SGD from given weights: G's and D's new parameters equal reference.gan_step's"""
-    got, inputs = _run_student_steps(submission, rng, 1)
-    expected = _local(ref.gan_step, *inputs)[0]
-    saturating = _local(_variant_step(saturating=True), *inputs)[0]
-    d_twice = _local(_variant_step(extra_D_step=True), *inputs)[0]
+    inputs = _step_inputs(rng, 1)
+    got = _run_student_steps(submission, inputs)
+    expected = reference_steps(*inputs)[0]
+    saturating = reference_steps(*inputs, saturating=True)[0]
+    d_twice = reference_steps(*inputs, extra_D_step=True)[0]
     assert_close(actual=got[0]["D"], expected=expected["D"], name="D's parameters after gan_step",
                  mistakes=[Mistake(D_MOVED_IN_G_STEP, d_twice["D"], hint="freeze D and step only opt_G in the G update")])
     assert_close(actual=got[0]["G"], expected=expected["G"], name="G's parameters after gan_step",
@@ -415,9 +430,10 @@ def test_gan_step_updates_like_the_reference(submission, rng):
 @pytest.mark.points(1)
 def test_gan_step_returns_the_losses(submission, rng):
     """gan_step returns {"d_loss": float, "g_loss": float}: D's loss before its update, G's loss with the updated D"""
-    got, inputs = _run_student_steps(submission, rng, 1)
-    expected = _local(ref.gan_step, *inputs)[0]["losses"]
-    saturating = _local(_variant_step(saturating=True), *inputs)[0]["losses"]
+    inputs = _step_inputs(rng, 1)
+    got = _run_student_steps(submission, inputs)
+    expected = reference_steps(*inputs)[0]["losses"]
+    saturating = reference_steps(*inputs, saturating=True)[0]["losses"]
     losses = got[0]["losses"]
     if not losses or losses.get("d_loss") is None or losses.get("g_loss") is None:
         raise Mismatch('gan_step should return a dict {"d_loss": ..., "g_loss": ...} of numbers (use loss.item())')
@@ -431,7 +447,7 @@ def test_gan_step_returns_the_losses(submission, rng):
 @pytest.mark.hidden
 def test_gan_step_freezes_d_only_during_the_g_update(submission, rng):
     """D's parameters do not move during G's update, and D is trainable again (requires_grad) after the step"""
-    got, _ = _run_student_steps(submission, rng, 2)
+    got = _run_student_steps(submission, _step_inputs(rng, 2))
     for step in got:
         if not step["d_requires_grad"]:
             raise Mismatch(f"{D_LEFT_FROZEN}: some parameters of D have requires_grad=False after gan_step, so the next "
@@ -443,11 +459,12 @@ def test_gan_step_freezes_d_only_during_the_g_update(submission, rng):
 @pytest.mark.hidden
 def test_two_gan_steps_do_not_accumulate_gradients(submission, rng):
     """two gan_steps in a row equal two reference steps (gradients are zeroed before each backward)"""
-    got, inputs = _run_student_steps(submission, rng, 2)
-    expected = _local(ref.gan_step, *inputs)[1]
-    no_zero_G = _local(_variant_step(zero_G=False), *inputs)[1]
-    no_zero_D = _local(_variant_step(zero_D=False), *inputs)[1]
-    no_zero = _local(_variant_step(zero_G=False, zero_D=False), *inputs)[1]
+    inputs = _step_inputs(rng, 2)
+    got = _run_student_steps(submission, inputs)
+    expected = reference_steps(*inputs)[1]
+    no_zero_G = reference_steps(*inputs, zero_G=False)[1]
+    no_zero_D = reference_steps(*inputs, zero_D=False)[1]
+    no_zero = reference_steps(*inputs, zero_G=False, zero_D=False)[1]
     hint = "call opt.zero_grad() before each backward: PyTorch adds new gradients to the old ones"
     assert_close(actual=got[1]["D"], expected=expected["D"], name="D's parameters after two gan_steps",
                  mistakes=[Mistake("gradients never zeroed (D's gradients accumulate over steps)", v["D"], hint=hint) for v in (no_zero_D, no_zero)])
@@ -510,7 +527,8 @@ def continuity_ratio(samples: np.ndarray, nudged: np.ndarray, delta: np.ndarray)
 
 def copy_fraction(samples: np.ndarray, train: np.ndarray, tol: float) -> float:
     """fraction of samples within `tol` of a training point."""
-    d = torch.cdist(t(samples), t(train)).min(dim=1).values
+    # torch.as_tensor, not t(): the kit records t's calls where it cannot tell a student's samples from data
+    d = torch.cdist(torch.as_tensor(samples, dtype=torch.float64), torch.as_tensor(train, dtype=torch.float64)).min(dim=1).values
     return float((d <= tol).double().mean())
 
 
@@ -518,7 +536,7 @@ def ring_data(training_seed: int, eval_seed: int) -> tuple[np.ndarray, np.ndarra
     """(training points float32, z_eval float32, delta float32): the points from the training seed, the evaluation's
     fresh z and nudges from the (secret) evaluation seed."""
     gen = torch.Generator().manual_seed(training_seed)
-    train = ref.mixture_of_gaussians(RING["n_train"], std=RING["std"], generator=gen).float().numpy()
+    train = ring.mixture_of_gaussians(RING["n_train"], std=RING["std"], generator=gen).float().numpy()
     gen = torch.Generator().manual_seed(eval_seed)
     z = torch.randn(RING["n_eval"], 2, generator=gen).numpy()
     delta = NUDGE * torch.randn(RING["n_eval"], 2, generator=gen).numpy()
@@ -538,7 +556,7 @@ def ring_contrast(samples: np.ndarray) -> float:
     gather on the modes."""
     angles = np.arange(8) * (2 * np.pi / 8)
     midpoints = 2.0 * np.stack([np.cos(angles + np.pi / 8), np.sin(angles + np.pi / 8)], axis=1)
-    near_mode = np.linalg.norm(samples[:, None, :] - ref.ring_modes().numpy()[None], axis=2).min(axis=1) <= RING_WINDOW
+    near_mode = np.linalg.norm(samples[:, None, :] - ring.ring_modes().numpy()[None], axis=2).min(axis=1) <= RING_WINDOW
     near_gap = np.linalg.norm(samples[:, None, :] - midpoints[None], axis=2).min(axis=1) <= RING_WINDOW
     floor = 1.0 / len(samples)
     return float((near_mode.mean() + floor) / (near_gap.mean() + floor))
@@ -546,8 +564,8 @@ def ring_contrast(samples: np.ndarray) -> float:
 
 def ring_metrics(res: dict, train: np.ndarray, delta: np.ndarray) -> dict:
     s = res["samples"]
-    covered, quality = ref.mode_coverage(t(s), std=RING["std"])
-    modes = ref.ring_modes().numpy()
+    covered, quality = ring.mode_coverage(t(s), std=RING["std"])
+    modes = ring.ring_modes().numpy()
     near_s = np.linalg.norm(s[:, None, :] - modes[None], axis=2).min(axis=1)
     near_d = np.linalg.norm(train[:, None, :].astype(np.float64) - modes[None], axis=2).min(axis=1)
     good = near_s <= 3 * RING["std"]
@@ -654,7 +672,7 @@ def test_ring_gan_covers_the_modes(submission, rng, figure):
     for i, (pts, title) in enumerate(((train[:2000], "real (ring of 8 Gaussians)"), (res["samples"], "your G(z)"))):
         ax = fig.add_subplot(1, 2, i + 1)
         ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.4)
-        ax.scatter(*ref.ring_modes().numpy().T, marker="x", color="red", s=20)
+        ax.scatter(*ring.ring_modes().numpy().T, marker="x", color="red", s=20)
         ax.set_xlim(-3, 3)
         ax.set_ylim(-3, 3)
         ax.set_aspect("equal")

@@ -276,7 +276,7 @@ class RecordingModule:
                 if type(exc).__name__ in RAISABLE:
                     self._recorder.add(qualified, args, kwargs, Raised(type(exc).__name__, str(exc)))
                 raise
-            self._recorder.add(qualified, args, kwargs, result)
+            self._recorder._add_if_possible(qualified, args, kwargs, result)
             return result
 
         return record

@@ -88,10 +88,21 @@ class Kit:
                                       "__file__": str(self.folder / "public_tests.py"),  # data files lie beside it
                                       "reference_module": self._reference_module,
                                       "recorded_value": self._recorded_value,
-                                      "recorded_call": self._recorded_call}
+                                      "recorded_call": self._recorded_call,
+                                      "shipped_module": self.shipped_module}
             exec(compile(source, str(self.folder / "public_tests.py"), "exec"), module)
             self._tests = {t["name"]: module[t["name"]] for t in self.meta["tests"]}
         return self._tests
+
+    def shipped_module(self, name: str):
+        """A measurement module the kit carries as code beside its tests (`ring.py`: the grader's KIT_SHIPS)."""
+        import importlib.util
+
+        path = self.folder / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"coursecheck.assignments.{self.assignment}.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
     def run(self, namespace: dict[str, Any], tasks: list[str] | None = None, student_id: str = "anonymous",
             time_limits: bool = True) -> list[CheckResult]:
