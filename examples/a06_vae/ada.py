@@ -42,7 +42,7 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode(torch.randn(n, self.latent_dim)))
 
 
-def train(model, X, steps=600, max_seconds=45.0):
+def train(model, X, steps=600, max_seconds=60.0):
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses, t0 = [], time.monotonic()
     for _ in range(steps):

@@ -3,11 +3,14 @@ Auto-Encoders; CE6146 "Autoencoders", Variational Autoencoders).
 
 Function-level tests draw their inputs here from the seeded `rng`, call the student's function in the sandbox and
 compare with the float64 reference in reference.vae, naming known mistakes. The trained-model tests run the
-student's own VAE and `train` inside the worker with `_vae_harness` (a fixed step budget and a time cap on MNIST),
-get back only plain arrays (codes, reconstruction logits, decoded prior samples, the loss curve), and decide here:
+student's own VAE and `train` inside the worker with `_vae_harness` (a budget of steps on MNIST; the seconds are only
+a cap that machine load does not reach), with a training seed fixed for the assignment (TRAINING_SEED) so a verdict is
+a function of the code, not of the grading secret or the load; they get back only plain arrays (codes, reconstruction
+logits, decoded prior samples, the loss curve), and decide here:
 the held-out negative ELBO is recomputed with the reference from the returned mu, logvar and logits, and sample
 quality is measured with precision/recall against the held-out digits. Thresholds come from
-calibration_a06_vae.json, written by benchmarks/calibrate_a06_vae.py (the solution over >= 20 seeds).
+calibration_a06_vae.json, written by benchmarks/calibrate_a06_vae.py (the solution over >= 20 seeds), which also
+records the pass rates of the solution and of other correct trainings over >= 20 seeds, quiet and loaded.
 """
 from __future__ import annotations
 
@@ -25,11 +28,20 @@ from grader.sandbox import StudentCodeFailure
 from reference import vae as ref
 from reference.generative_metrics import precision_recall
 
+# Measurements that answer no task, shipped in the student kit as code (grader/kit.py): the kit measures a student's
+# trained VAE as grading does.
+KIT_SHIPS = ("reference.generative_metrics",)
+
 SUBMISSION_NAMES = ("q_reparam", "q_kl", "q_beta", "q_logvar")
 
 # The grading budget and the metrics' settings; benchmarks/calibrate_a06_vae.py calibrates under exactly these and
 # tests/test_calibration_a06_vae.py checks that the calibration file was made with them.
-BUDGET = {"steps": 600, "max_seconds": 45.0, "latent_dim": 8, "pca_dims": 8, "k": 3}
+# The steps are the budget; max_seconds is a cap load does not reach: 600 steps take 2-7 s on a quiet core and at most
+# 20 s with twice as many busy processes as cores (pass_rates' seconds_max in the calibration file), a third of the cap.
+BUDGET = {"steps": 600, "max_seconds": 60.0, "latent_dim": 8, "pca_dims": 8, "k": 3}
+# One training seed for every submission (its evaluation noise follows from it): the trained-model verdicts must not
+# depend on which secret was drawn. The calibration's pass rates over >= 20 other seeds show it is not a lucky one.
+TRAINING_SEED = 20260
 CALIBRATION_FILE = Path(__file__).with_name("calibration_a06_vae.json")
 
 
@@ -42,7 +54,8 @@ def threshold(metric: str) -> float:
     return float(calibration()["metrics"][metric]["threshold"])
 
 
-HARNESS_TIMEOUT = 100  # wall clock for building, training (capped at BUDGET["max_seconds"]) and evaluating in the worker
+HARNESS_TIMEOUT = 100  # wall clock for building, training (capped at BUDGET["max_seconds"]) and evaluating in the worker;
+# course.yaml's submission_seconds (150) leaves room for it and for every other test
 INTERPOLATION_PAIR = (2, 7)  # labels of the two held-out digits whose codes are interpolated for the figure
 
 
@@ -135,9 +148,9 @@ def test_mu_and_logvar_come_from_two_outputs(submission):
 @pytest.mark.task("encoder")
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_trained_encoder_outputs_a_log_variance(submission, rng):
+def test_trained_encoder_outputs_a_log_variance(submission):
     """after training, logvar = log σ² takes negative values (σ < 1) on held-out digits: it is not σ or σ²"""
-    res = trained(submission, rng)
+    res = trained(submission)
     logvar = res["logvar"]
     if not np.all(np.isfinite(logvar)):
         raise AssertionError("the trained encoder's logvar contains NaN or infinities")
@@ -363,7 +376,7 @@ def test_negative_elbo_is_stable_for_confident_logits(submission, rng):
 
 
 # ============================================================================================ 5. the trained VAE
-def _vae_harness(student, X_train, X_test, seed, steps, max_seconds, latent_dim, pair, device):
+def _vae_harness(student, X_train, X_test, seed, steps, max_seconds, latent_dim, pair):
     """Runs in the worker: build the student's VAE, train it with the student's `train` under the budget, and
     return plain arrays computed on held-out digits. z is drawn here from the grader's eps, not by the student."""
     import time
@@ -376,6 +389,7 @@ def _vae_harness(student, X_train, X_test, seed, steps, max_seconds, latent_dim,
             return {"missing": name}
     torch.manual_seed(seed)
     np.random.seed(seed)
+    device = torch.as_tensor(X_train).device  # the worker puts the inputs on the grading device
     Xtr = torch.as_tensor(X_train).to(device=device, dtype=torch.float32)
     Xte = torch.as_tensor(X_test).to(device=device, dtype=torch.float32)
     model = student.VAE(input_dim=Xtr.shape[1], latent_dim=latent_dim)
@@ -458,13 +472,25 @@ def heldout_to_train_distance() -> float:
     return float(np.median(nearest_train_distance(mnist()[1])))
 
 
+def heldout_parts(x: np.ndarray, logits: np.ndarray, mu: np.ndarray, logvar: np.ndarray) -> tuple[float, float]:
+    """(reconstruction, KL) of the negative ELBO, each averaged over the images, in float64: PyTorch's BCE on logits
+    (the call the release tells students to make) and torch.distributions' KL to N(0, I) (a style the kl task
+    accepts: tests/mutants/a06_vae.py). Not reference.vae: the student kit ships this measurement and must not ship
+    the kl and elbo tasks' answers (tests/test_calibration_a06_vae.py checks this equals reference.vae.elbo)."""
+    x, logits, mu, logvar = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (x, logits, mu, logvar))
+    recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1).mean()
+    posterior = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return float(recon), float(torch.distributions.kl_divergence(posterior, prior).sum(dim=1).mean())
+
+
 def metrics(res: dict) -> dict[str, float]:
     """The calibrated metrics of a harness reply, computed in this trusted process (the calibration uses it too)."""
     X_test = mnist()[1].astype(np.float64)
     mu, logvar, logits = (np.asarray(res[k], dtype=np.float64) for k in ("mu", "logvar", "logits"))
-    neg_elbo = float(ref.elbo(t(X_test), t(logits), t(mu), t(logvar), logits=True)["loss"])
-    own = bce_with_logits(logits, X_test).sum(axis=1).mean()
-    swapped = bce_with_logits(np.asarray(res["logits_swapped"], dtype=np.float64), X_test).sum(axis=1).mean()
+    own, kl = heldout_parts(X_test, logits, mu, logvar)
+    neg_elbo = own + kl
+    swapped = heldout_parts(X_test, np.asarray(res["logits_swapped"], dtype=np.float64), mu, logvar)[0]
     prior = sigmoid(np.asarray(res["prior"], dtype=np.float64))
     precision, recall = precision_recall(features(X_test), features(prior), k=BUDGET["k"])
     memo = float(np.median(nearest_train_distance(prior)) / heldout_to_train_distance())
@@ -482,14 +508,14 @@ _RUNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def run_training(submission, seed: int) -> dict:
     X_train, X_test, pair = mnist()
     return submission.run(_vae_harness, X_train, X_test, seed, BUDGET["steps"], BUDGET["max_seconds"],
-                          BUDGET["latent_dim"], list(pair), submission.options.device, timeout=HARNESS_TIMEOUT)
+                          BUDGET["latent_dim"], list(pair), timeout=HARNESS_TIMEOUT)
 
 
-def trained(submission, rng) -> dict:
-    """Train the student's VAE once per submission (the first test that needs it) and share the reply."""
+def trained(submission) -> dict:
+    """Train the student's VAE once per submission (the first test that needs it), with TRAINING_SEED, and share the reply."""
     if submission not in _RUNS:
         try:
-            res = run_training(submission, int(rng.integers(2**31 - 1)))
+            res = run_training(submission, TRAINING_SEED)
             _RUNS[submission] = ("ok", res)
         except StudentCodeFailure as exc:
             _RUNS[submission] = ("failed", exc)
@@ -535,11 +561,11 @@ def image_grid(fig, rows: list[tuple[str, np.ndarray]], side: int = 28) -> None:
 
 @pytest.mark.task("trained_vae")
 @pytest.mark.points(2)
-def test_trained_vae_reaches_the_heldout_elbo(submission, rng, figure):
-    """your VAE trained by your `train` (600 steps, ≤ 45 s) reaches the calibrated negative ELBO on 1,000 held-out digits"""
+def test_trained_vae_reaches_the_heldout_elbo(submission, figure):
+    """your VAE trained by your `train` (600 steps, ≤ 60 s) reaches the calibrated negative ELBO on 1,000 held-out digits"""
     from matplotlib.figure import Figure
 
-    res = trained(submission, rng)
+    res = trained(submission)
     m = res["metrics"]
     X_test = mnist()[1]
     fig = Figure(figsize=(10, 2.4))
@@ -557,8 +583,7 @@ def test_trained_vae_reaches_the_heldout_elbo(submission, rng, figure):
     limit = threshold("heldout_neg_elbo")
     if not np.isfinite(m["heldout_neg_elbo"]) or m["heldout_neg_elbo"] > limit:
         logits, X_test = res["logits"].astype(np.float64), mnist()[1].astype(np.float64)
-        recon = bce_with_logits(logits, X_test).sum(axis=1).mean()
-        kl = float(ref.kl_to_standard_normal(t(res["mu"]), t(res["logvar"])).mean())
+        recon, kl = heldout_parts(X_test, logits, res["mu"], res["logvar"])
         hint = (" Your decode(z) returns values in [0, 1]: it looks like probabilities. decode must return logits "
                 "(no sigmoid), because the ELBO is computed with the BCE on logits."
                 if logits.min() >= 0 and logits.max() <= 1 else
@@ -567,7 +592,8 @@ def test_trained_vae_reaches_the_heldout_elbo(submission, rng, figure):
                 " That is what a model that ignores its input gets (the mean digit, KL = 0): does the decoder use z, "
                 "and does train update the weights (zero_grad, backward, step)?"
                 if m["heldout_neg_elbo"] > calibration()["baselines"]["input_mean"]["heldout_neg_elbo"] - 5 else
-                " Check the loss (sum over pixels, KL added) and the learning rate (Adam with 1e-3 to 3e-3 works).")
+                " Check the loss (sum over pixels, KL added) and the learning rate (Adam with 2e-3 to 3e-3 and batches "
+                "of 64 trains well in 600 steps; 1e-3 is too slow).")
         raise AssertionError(
             f"the held-out negative ELBO, recomputed from your mu, logvar and decoded logits, is "
             f"{m['heldout_neg_elbo']:.1f} nats per digit; it must be ≤ {limit:.1f} (the solution gets about "
@@ -579,11 +605,11 @@ def test_trained_vae_reaches_the_heldout_elbo(submission, rng, figure):
 @pytest.mark.task("trained_vae")
 @pytest.mark.points(2)
 @pytest.mark.hidden
-def test_prior_samples_have_precision_and_recall(submission, rng, figure):
+def test_prior_samples_have_precision_and_recall(submission, figure):
     """digits decoded from z ~ N(0, I) look like held-out digits (precision) and cover their variety (recall)"""
     from matplotlib.figure import Figure
 
-    res = trained(submission, rng)
+    res = trained(submission)
     m = res["metrics"]
     samples = sigmoid(res["prior"][:40])
     fig = Figure(figsize=(10, 4.4))
@@ -600,16 +626,17 @@ def test_prior_samples_have_precision_and_recall(submission, rng, figure):
         raise AssertionError(
             f"recall {m['recall']:.2f} < {threshold('recall'):.2f}: the samples do not cover the variety of real "
             "digits. If the samples all look alike, the decoder ignores z (posterior collapse): make sure decode "
-            "uses its input z."
+            "uses its input z. If they look like blurry digits, the model is undertrained in the 600 steps: use Adam "
+            "with a learning rate of 2e-3 to 3e-3."
         )
 
 
 @pytest.mark.task("trained_vae")
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_prior_samples_are_not_copies_of_training_digits(submission, rng):
+def test_prior_samples_are_not_copies_of_training_digits(submission):
     """decoded prior samples are new images, not training digits replayed (nearest-training-image distance)"""
-    m = trained(submission, rng)["metrics"]
+    m = trained(submission)["metrics"]
     if m["memorisation_ratio"] < threshold("memorisation_ratio"):
         raise AssertionError(
             f"the decoded samples sit {m['memorisation_ratio']:.2f}× as close to their nearest training images as "
@@ -621,9 +648,9 @@ def test_prior_samples_are_not_copies_of_training_digits(submission, rng):
 @pytest.mark.task("trained_vae")
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_decoder_uses_the_code(submission, rng):
+def test_decoder_uses_the_code(submission):
     """decoding another digit's code reconstructs this digit much worse: the decoder depends on z"""
-    m = trained(submission, rng)["metrics"]
+    m = trained(submission)["metrics"]
     if not np.isfinite(m["swap_ratio"]) or m["swap_ratio"] > threshold("swap_ratio"):
         raise AssertionError(
             f"reconstructing each digit from its own code is only {m['swap_ratio']:.2f}× the error of reconstructing "
@@ -676,11 +703,11 @@ def test_interpolate_other_sizes(submission, rng):
 @pytest.mark.task("sampling")
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_sample_decodes_the_prior(submission, rng, figure):
+def test_sample_decodes_the_prior(submission, figure):
     """model.sample(n) returns n images in [0, 1] distributed like decode(z), z ~ N(0, I) (precision and recall)"""
     from matplotlib.figure import Figure
 
-    res = trained(submission, rng)
+    res = trained(submission)
     if "interpolation" in res:
         fig = Figure(figsize=(10, 1.4))
         image_grid(fig, [("", res["interpolation"])])
