@@ -365,16 +365,24 @@ def extract_public_tests(grader_file: Path, *, keep_formulas: bool = False) -> t
     return source, tests
 
 
+def _imported_modules(source: str) -> list[str]:
+    """Every module an absolute import in `source` names, at any depth (inside functions too)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module or "")
+    return names
+
+
 def _refuse_foreign_imports(source: str, where: str) -> None:
     """An import inside a test or helper runs only when the check does: a module the student's kernel lacks
     (scikit-learn, say) would fail there, on the student's machine, not here. Refuse it at build time."""
-    for node in ast.walk(ast.parse(source)):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-            [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
-        for name in names:
-            if name.split(".")[0] not in ALLOWED_IMPORTS | KIT_OWN_IMPORTS:
-                raise KitError(f"{where}: the public tests import {name} inside a function, which a student's kit does "
-                               "not have; compute it with numpy or torch in the grader file")
+    for name in _imported_modules(source):
+        if name.split(".")[0] not in ALLOWED_IMPORTS | KIT_OWN_IMPORTS:
+            raise KitError(f"{where}: the public tests import {name} inside a function, which a student's kit does "
+                           "not have; compute it with numpy or torch in the grader file")
 
 
 # ------------------------------------------------------------------------------------------- 2. the recording
@@ -493,12 +501,10 @@ def shipped_source(module: str) -> str:
     if spec is None or not spec.origin:
         raise KitError(f"KIT_SHIPS names {module}, which is not a module of this course")
     source = Path(spec.origin).read_text(encoding="utf-8")
-    for node in ast.walk(ast.parse(source)):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-        if any(name.split(".")[0] not in ALLOWED_IMPORTS | {"__future__"} for name in names):
-            raise KitError(f"KIT_SHIPS names {module}, which imports {names}: a shipped module may import only "
-                           f"{', '.join(sorted(ALLOWED_IMPORTS))}")
+    foreign = [name for name in _imported_modules(source) if name.split(".")[0] not in ALLOWED_IMPORTS | {"__future__"}]
+    if foreign:
+        raise KitError(f"KIT_SHIPS names {module}, which imports {', '.join(foreign)}: a shipped module may import "
+                       f"only {', '.join(sorted(ALLOWED_IMPORTS))}")
     return source
 
 

@@ -549,3 +549,15 @@ def test_modules_a_kit_ships_answer_no_task():
         assert not functions & asked, f"reference/{name} defines {functions & asked}, which students write"
         lines = {line.strip() for line in ast.unparse(tree).splitlines()}
         assert not lines & answers, f"reference/{name} shares lines with a solution: {sorted(lines & answers)[:3]}"
+
+
+def test_a_shipped_module_must_import_only_what_a_kit_has():
+    """KIT_SHIPS names modules copied into a kit as code: is one that imports the instructor's side refused, and a
+    name that is no module reported?"""
+    from grader.kit import KitError, shipped_source
+
+    assert "def precision_recall" in shipped_source("reference.generative_metrics")
+    with pytest.raises(KitError, match="imports reference.ring"):
+        shipped_source("reference.gan")
+    with pytest.raises(KitError, match="not a module of this course"):
+        shipped_source("reference.no_such_module")
