@@ -7,6 +7,8 @@ those: each run uses a new secret, and a verdict that fails for any of them is a
 
     python benchmarks/gate_sweep.py --secrets 5                 # every assignment, 5 secrets
     python benchmarks/gate_sweep.py --secrets 20 -k a06_vae     # the assignments whose id contains a06_vae
+    python benchmarks/gate_sweep.py --secrets 10 --correct-only --out benchmarks/gate_sweep_styles.json
+                                       # only what must get full marks: each solution and its other correct styles
 
 The gate's rules and the parallel sweep are grader/preview.py's (`grader preview ID --secrets N` runs one
 assignment's): per assignment, the secrets run in parallel worker processes, each with its own sandbox. It prints,
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("-k", dest="selection", default=None, help="only assignments whose id contains this text")
     parser.add_argument("--prefix", default="sweep", help="secrets are <prefix>-0, <prefix>-1, ... (default sweep)")
     parser.add_argument("--workers", type=int, default=None, help="processes per assignment (default: one per CPU)")
+    parser.add_argument("--correct-only", action="store_true",
+                        help="grade only the solutions and the other correct styles (no release, no mutants)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "gate_sweep.json")
     args = parser.parse_args()
 
@@ -53,7 +57,7 @@ def main() -> None:
             for v in failed:
                 print(f"    FAILED {v['subject']}: {v['rule']}", flush=True)
 
-        result = sweep(course, aid, secrets, workers=args.workers, progress=progress)
+        result = sweep(course, aid, secrets, workers=args.workers, progress=progress, correct_only=args.correct_only)
         runs.append({"assignment": aid, "runs": result["runs"], "seconds": round(time.perf_counter() - start, 1)})
         for name, failed in result["failures"].items():
             failures[f"{aid} {name}"] = failed
@@ -65,7 +69,7 @@ def main() -> None:
     for name, secrets_failed in sorted(failures.items(), key=lambda kv: -len(kv[1])):
         print(f"{len(secrets_failed)}/{args.secrets}  {name}\n       secrets: {', '.join(secrets_failed)}\n"
               f"       {messages[name]}")
-    args.out.write_text(json.dumps({"selection": args.selection, "runs": runs, "failures": failures,
+    args.out.write_text(json.dumps({"selection": args.selection, "correct_only": args.correct_only, "runs": runs, "failures": failures,
                                     "messages": messages}, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     sys.exit(1 if failures else 0)

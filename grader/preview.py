@@ -271,8 +271,9 @@ def not_named_for(mutant, mutants) -> tuple[str, ...]:
 
 
 def run_gate(course: Course, assignment_id: str, *, sandbox: Sandbox, secret: str, task: str | None = None,
-             progress: Callable[[Verdict], None] | None = None) -> GateResult:
-    """Every rule on the solution, the release, the mutants and the styles (with `task`: those that feed it)."""
+             progress: Callable[[Verdict], None] | None = None, correct_only: bool = False) -> GateResult:
+    """Every rule on the solution, the release, the mutants and the styles (with `task`: those that feed it;
+    with `correct_only`: the solution and the styles alone, what must get full marks under every secret)."""
     from grader.release import build_release  # release imports this module for its rules
 
     assignment = course.assignment(assignment_id)
@@ -298,13 +299,16 @@ def run_gate(course: Course, assignment_id: str, *, sandbox: Sandbox, secret: st
         work = Path(tmp)
         solution = grade_for_gate(course, assignment_id, source, sandbox, secret, only)
         add(solution_verdict(solution, points))
-        release = build_release(course, assignment_id, work / "release")
-        add(release_verdict(grade_for_gate(course, assignment_id, release, sandbox, secret, only), len(solution.tests)))
+        if correct_only:
+            mutants = []
+        else:
+            release = build_release(course, assignment_id, work / "release")
+            add(release_verdict(grade_for_gate(course, assignment_id, release, sandbox, secret, only), len(solution.tests)))
         if module is None:
             add(Verdict("mutants", "tests/mutants/<id>.py exists", False,
                         f"write tests/mutants/{assignment_id}.py with MUTANTS and STYLES (docs/authoring.md §3)"))
             return result
-        if only is None:
+        if only is None and not correct_only:
             add(mistakes_verdict(course.root / assignment.grader, mutants))
             if not styles:
                 add(Verdict("styles", "at least one other correct style", False, "add a Style to STYLES"))
@@ -374,18 +378,19 @@ def summary_text(result: GateResult) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- the sweep
-def _gate_under(course_path: str, assignment_id: str, secret: str, task: str | None) -> dict[str, Any]:
+def _gate_under(course_path: str, assignment_id: str, secret: str, task: str | None, correct_only: bool) -> dict[str, Any]:
     """One secret's gate in a worker process, as plain data."""
     from grader.sandbox import Sandbox
 
     course = load_course(Path(course_path))
     with Sandbox() as sandbox:
-        result = run_gate(course, assignment_id, sandbox=sandbox, secret=secret, task=task)
+        result = run_gate(course, assignment_id, sandbox=sandbox, secret=secret, task=task, correct_only=correct_only)
     return {"secret": secret, "verdicts": [v.to_dict() for v in result.verdicts]}
 
 
 def sweep(course: Course, assignment_id: str, secrets: list[str], *, task: str | None = None,
-          workers: int | None = None, progress: Callable[[dict], None] | None = None) -> dict[str, Any]:
+          workers: int | None = None, progress: Callable[[dict], None] | None = None,
+          correct_only: bool = False) -> dict[str, Any]:
     """The gate under each secret, in parallel worker processes (each with its own sandbox).
 
     Returns {"assignment", "task", "runs": [{secret, verdicts}], "failures": {subject: [secrets]},
@@ -395,7 +400,7 @@ def sweep(course: Course, assignment_id: str, secrets: list[str], *, task: str |
     runs: list[dict[str, Any]] = []
     # spawn: a fresh interpreter per worker, not a fork of this process and its threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_gate_under, str(course.path), assignment_id, s, task) for s in secrets]
+        futures = [pool.submit(_gate_under, str(course.path), assignment_id, s, task, correct_only) for s in secrets]
         for future in futures:
             run = future.result()
             runs.append(run)

@@ -68,6 +68,17 @@ def test_secrets_sweep_in_parallel_into_out_only(demo, tmp_path, capsys):
     assert snapshot(demo.parent) == before
 
 
+def test_a_correct_only_sweep_grades_the_solution_and_styles_alone(demo):
+    """benchmarks/gate_sweep.py --correct-only: does the sweep grade only what must get full marks (the solution and
+    the other correct styles), with no release and no mutant?"""
+    from grader.preview import sweep
+
+    result = sweep(load_course(demo), "a08_demo", ["only-0"], workers=1, correct_only=True)
+    subjects = [v["subject"] for v in result["runs"][0]["verdicts"]]
+    assert subjects[0] == "solution" and subjects[1:] and all(s.startswith("style") for s in subjects[1:]), subjects
+    assert result["failures"] == {}
+
+
 BAD_ARGUMENTS = {
     "out-without-secrets": (["preview", "a00_warmup", "--out", "x.json"], "--out holds the results of --secrets N"),
     "zero-secrets": (["preview", "a00_warmup", "--secrets", "0"], "--secrets must be 1 or more"),
