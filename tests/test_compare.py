@@ -76,3 +76,19 @@ def test_course_tolerances_apply_only_inside_a_grading_run():
         with pytest.raises(Mismatch, match="rtol=1e-07"):
             assert_close(actual=slightly_off, expected=EXPECTED, name="y")
     assert TOLERANCES == before
+
+
+def test_float32_digits_in_a_float64_result_pass_only_where_the_test_allows_them():
+    """A float64 result computed in float32 and promoted at the end (a float32 constant in a float64 formula): does
+    float32_digits=True accept it, while the default float64 tolerance refuses it, a real error fails either way,
+    and a named mistake is still named first?"""
+    expected = np.random.default_rng(3).normal(size=50) + 2.0
+    promoted = expected.astype(np.float32).astype(np.float64) * (1 + 3e-7)
+    with pytest.raises(Mismatch, match="differs from the expected value"):
+        assert_close(actual=promoted, expected=expected, name="y")
+    assert_close(actual=promoted, expected=expected, name="y", float32_digits=True)
+    with pytest.raises(Mismatch, match="differs from the expected value"):
+        assert_close(actual=expected * 1.01, expected=expected, name="y", float32_digits=True)
+    with pytest.raises(Mismatch, match="it looks like the doubled value"):
+        assert_close(actual=2 * expected, expected=expected, name="y", float32_digits=True,
+                     mistakes=[Mistake("the doubled value", 2 * expected)])

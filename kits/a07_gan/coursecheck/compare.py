@@ -143,6 +143,7 @@ def assert_close(
     mistakes: tuple[Mistake, ...] | list[Mistake] = (),
     allow_float16: bool = False,
     nan_hint: str = "",
+    float32_digits: bool = False,
 ) -> None:
     """Raise Mismatch with feedback unless `actual` equals `expected` (a float64 reference) within tolerance.
 
@@ -158,6 +159,13 @@ def assert_close(
     `nan_hint` is appended to the feedback when the student's value has a NaN or infinity where the expected one is
     finite: the likely cause in this exercise ("subtract each row's max before exp" for a softmax). The generic
     message names no cause, because a hint true for one exercise misleads in every other.
+
+    `float32_digits=True` judges a float64 result at the precision it was computed in: arithmetic done in float32
+    and promoted to float64 at the end (a float64 bias added to a float32 convolution, `torch.tensor(0.05)`, which
+    is float32, inside a float64 formula) is as accurate as the same arithmetic returned as float32, which float32's
+    tolerance accepts. Its dtype says float64, its digits say float32. The named mistakes are checked first; use it
+    only where every named mistake is far outside float32's tolerance, so that accepting those digits cannot pass a
+    wrong answer.
     """
     by_dtype = _checked_by_dtype(tolerances, rtol, atol)
     expected_arr = _as_array(expected)
@@ -200,6 +208,8 @@ def assert_close(
         if matches(actual_arr, mistake.value, rtol=r, atol=t):
             hint = f" {mistake.hint}" if mistake.hint else ""
             raise Mismatch(f"`{name}` is wrong: it looks like {mistake.name}.{hint}")
+    if float32_digits and actual_arr.dtype == np.float64 and np.all(_close(actual_arr, expected_arr, *tolerance(np.float32, rtol, atol, by_dtype))):
+        return
     a64, e64 = actual_arr.astype(np.float64), expected_arr.astype(np.float64)
     abs_err = np.abs(a64 - e64)
     nonzero = np.abs(e64) > 0

@@ -408,7 +408,7 @@ def test_kl_sparsity_penalty(submission, rng):
     a = sigmoid_codes(rng, 40, 12)
     rho, beta = (float(rng.choice([0.05, 0.1, 0.2])), float(rng.uniform(0.5, 3.0)))
     got = scalar(submission.call('kl_sparsity_penalty', a, rho, beta))
-    assert_close(actual=got, expected=recorded_value('test_kl_sparsity_penalty#1', None, a, beta, rho), name='kl_sparsity_penalty(a, rho, beta)', mistakes=recorded_call('test_kl_sparsity_penalty#2', None, a, rho, beta))
+    assert_close(actual=got, expected=recorded_value('test_kl_sparsity_penalty#1', None, a, beta, rho), name='kl_sparsity_penalty(a, rho, beta)', mistakes=recorded_call('test_kl_sparsity_penalty#2', None, a, rho, beta), float32_digits=True)
 
 
 @pytest.mark.task('sparse')
