@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -42,6 +41,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.machine_load import start_load, stop_load  # noqa: E402
 
 OUT = ROOT / "grader" / "graders" / "calibration_a05_autoencoders.json"
 BUDGET = {"steps": 300, "seconds": 60.0}  # the steps are the budget; 60 s is a cap ~10x the solution's time
@@ -143,25 +143,6 @@ def trainer(student: types.SimpleNamespace, name: str) -> types.SimpleNamespace:
         return losses
 
     return types.SimpleNamespace(**{**vars(student), "train_autoencoder": train_autoencoder})
-
-
-def _spin() -> None:
-    while True:
-        pass
-
-
-def start_load(k: int) -> list:
-    """k processes that keep a core busy each, as other gradings would (stopped by stop_load)."""
-    procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(k)]
-    for proc in procs:
-        proc.start()
-    return procs
-
-
-def stop_load(procs: list) -> None:
-    for proc in procs:
-        proc.terminate()
-        proc.join()
 
 
 def measure_seed(grader, student, data: dict, seed: int) -> dict:

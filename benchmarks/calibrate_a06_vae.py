@@ -41,7 +41,6 @@ import argparse
 import datetime
 import importlib.util
 import json
-import multiprocessing
 import os
 import statistics
 import sys
@@ -55,6 +54,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.machine_load import start_load, stop_load  # noqa: E402
 OUT = ROOT / "grader" / "graders" / "calibration_a06_vae.json"
 FRACTION = 0.4
 SPREAD = 4.0
@@ -201,25 +201,6 @@ def trainer(ns: dict, name: str) -> dict:
         return losses
 
     return {**ns, "train": train}
-
-
-def _spin() -> None:
-    while True:
-        pass
-
-
-def start_load(k: int) -> list:
-    """k processes that keep a core busy each, as other gradings would (stopped by stop_load)."""
-    procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(k)]
-    for proc in procs:
-        proc.start()
-    return procs
-
-
-def stop_load(procs: list) -> None:
-    for proc in procs:
-        proc.terminate()
-        proc.join()
 
 
 def thresholds(data: dict) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -36,6 +35,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.machine_load import start_load, stop_load  # noqa: E402
 
 from grader.graders import test_a07_gan as g  # noqa: E402
 from reference import gan as ref  # noqa: E402
@@ -101,25 +101,6 @@ def trainer_namespace(solution: types.SimpleNamespace, trainer: str) -> types.Si
         return history
 
     return types.SimpleNamespace(**{**vars(solution), "train_gan": train_gan})
-
-
-def _spin() -> None:
-    while True:
-        pass
-
-
-def start_load(k: int) -> list:
-    """k processes that keep a core busy each, as other gradings and jobs would (terminated by stop_load)."""
-    procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(k)]
-    for proc in procs:
-        proc.start()
-    return procs
-
-
-def stop_load(procs: list) -> None:
-    for proc in procs:
-        proc.terminate()
-        proc.join()
 
 
 def ring_run(student, seed: int) -> dict:

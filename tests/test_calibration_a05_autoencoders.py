@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import pass_rates
+
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = json.loads((ROOT / "grader" / "graders" / "calibration_a05_autoencoders.json").read_text(encoding="utf-8"))
 METRICS = CALIBRATION["metrics"]
@@ -26,9 +28,6 @@ def entries():
 
 
 ENTRIES = list(entries())
-MIN_SEEDS = 20
-MIN_PASS_RATE = 0.99
-PASS_RATE_FIELDS = ("trainer", "load", "nproc", "date", "seeds", "passed", "pass_rate", "failed", "cut_by_seconds", "seconds_max")
 
 
 def fails(entry: dict, value: float) -> bool:
@@ -116,21 +115,8 @@ def test_the_denoising_threshold_is_3_sd_outside_the_worst_seed():
 
 
 def pass_rate_problems(entry: dict, budget: dict) -> list[str]:
-    """What is wrong with one pass_rates entry (empty when it is sound and reaches the target)."""
-    problems = [f"no {field}" for field in PASS_RATE_FIELDS if field not in entry]
-    if problems:
-        return problems
-    if entry["seeds"] < MIN_SEEDS:
-        problems.append(f"{entry['seeds']} seeds < {MIN_SEEDS}")
-    if entry["passed"] != entry["seeds"] - len(entry["failed"]) or abs(entry["pass_rate"] - entry["passed"] / entry["seeds"]) > 1e-9:
-        problems.append("pass_rate does not match passed / seeds and the failed seeds")
-    if entry["pass_rate"] < MIN_PASS_RATE:
-        problems.append(f"pass rate {entry['pass_rate']:.2f} < {MIN_PASS_RATE}: {entry['failed']}")
-    if entry["cut_by_seconds"]:
-        problems.append(f"the seconds cap cut the training of seeds {entry['cut_by_seconds']}")
-    if entry["seconds_max"] > budget["seconds"] / 2:
-        problems.append(f"a training took {entry['seconds_max']:.1f} s, more than half the cap: the cap is not generous")
-    return problems
+    """What is wrong with one pass_rates entry, against this file's seconds caps (tests/pass_rates.py)."""
+    return pass_rates.pass_rate_problems(entry, {"training": budget["seconds"]})
 
 
 def test_pass_rates_reach_the_target():

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests import pass_rates
+
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = json.loads((ROOT / "grader/graders/calibration_a07_gan.json").read_text(encoding="utf-8"))
 METRICS = CALIBRATION["metrics"]
-MIN_SEEDS = 20
-MIN_PASS_RATE = 0.99
-PASS_RATE_FIELDS = ("trainer", "load", "nproc", "date", "seeds", "passed", "pass_rate", "failed", "cut_by_seconds", "seconds_max")
+MIN_SEEDS = pass_rates.MIN_SEEDS
 
 
 def failing(value, entry) -> bool:
@@ -34,22 +34,8 @@ def grader_literals() -> dict:
 
 
 def pass_rate_problems(entry: dict, budget: dict) -> list[str]:
-    """What is wrong with one pass_rates entry (empty when it is sound and reaches the target)."""
-    problems = [f"no {field}" for field in PASS_RATE_FIELDS if field not in entry]
-    if problems:
-        return problems
-    if entry["seeds"] < MIN_SEEDS:
-        problems.append(f"{entry['seeds']} seeds < {MIN_SEEDS}")
-    if entry["passed"] != entry["seeds"] - len(entry["failed"]) or entry["pass_rate"] != pytest.approx(entry["passed"] / entry["seeds"]):
-        problems.append("pass_rate does not match passed / seeds and the failed seeds")
-    if entry["pass_rate"] < MIN_PASS_RATE:
-        problems.append(f"pass rate {entry['pass_rate']:.2f} < {MIN_PASS_RATE}: {entry['failed']}")
-    if entry["cut_by_seconds"]:
-        problems.append(f"the seconds cap cut the training of seeds {entry['cut_by_seconds']}")
-    for task in ("ring", "digits"):
-        if entry["seconds_max"][task] > budget[task]["seconds"] / 2:
-            problems.append(f"{task} took {entry['seconds_max'][task]:.1f} s, more than half the cap: the cap is not generous")
-    return problems
+    """What is wrong with one pass_rates entry, against this file's seconds caps (tests/pass_rates.py)."""
+    return pass_rates.pass_rate_problems(entry, {task: budget[task]["seconds"] for task in ("ring", "digits")})
 
 
 def test_at_least_20_seeds():
