@@ -81,16 +81,28 @@ def test_trivial_baselines_fail(name):
 
 def test_the_baselines_cover_the_required_cheats():
     names = " ".join(CALIBRATION["baselines"])
-    for cheat in ("ignores z", "memorises", "noise", "constant image", "mode centres", "2z", "G(z) = z", "circle", "blob"):
+    for cheat in ("ignores z", "memorises", "noise", "constant image", "mode centres", "2z", "G(z) = z", "circle", "blob",
+                  "training mean + "):
         assert cheat in names
 
 
-@pytest.mark.parametrize("name", CALIBRATION["hand_made"])
+@pytest.mark.parametrize("name", sorted(CALIBRATION["hand_made"]))
 def test_hand_made_generators_lose_the_coverage_points(name):
-    """A continuous G(z) made by hand, with no training (2z, z, a circle through the modes, a blob), fails a metric of
-    test_ring_gan_covers_the_modes."""
-    assert set(CALIBRATION["coverage_metrics"]) <= set(METRICS)
-    assert set(CALIBRATION["baselines"][name]["fails"]) & set(CALIBRATION["coverage_metrics"]), name
+    """A continuous G(z) made by hand, with no training, fails a metric of its task's coverage test: on the ring (2z,
+    z, a circle through the modes, a blob) test_ring_gan_covers_the_modes, on the digits (the training mean plus
+    a·std·(a random linear map of z), at every amplitude) test_digit_gan_precision_coverage_and_classes."""
+    task = CALIBRATION["hand_made"][name]
+    assert set(CALIBRATION["coverage_metrics"][task]) <= set(METRICS)
+    assert set(CALIBRATION["baselines"][name]["fails"]) & set(CALIBRATION["coverage_metrics"][task]), name
+
+
+def test_hand_made_generators_are_tried_on_both_tasks():
+    """The ring's four hand-made shapes, and the digits' mean-plus-noise from near the mean (high precision) to noisy
+    (many classes), are all measured."""
+    tasks = list(CALIBRATION["hand_made"].values())
+    assert tasks.count("ring") >= 4 and tasks.count("digits") >= 5
+    amplitudes = [float(n.split("mean + ")[1].split(" std")[0]) for n, task in CALIBRATION["hand_made"].items() if task == "digits"]
+    assert min(amplitudes) <= 0.25 and max(amplitudes) >= 2.0
 
 
 def test_pass_rates_reach_the_target_for_three_trainings_quiet_and_loaded():

@@ -74,18 +74,34 @@ MUTANTS = [
            "        a = k * (2 * math.pi / 8)\n        return 2 * torch.stack([torch.cos(a), torch.sin(a)], 1).to(z.dtype)\n"
            "    if data.shape[1] == 2:\n        G.forward = centres\n    return history\n",
            "the samples sit on the mode centres"),
-    Mutant("train_gan", "losses = gan_step(G, D, opt_G, opt_D, real, z)", "losses = {'d_loss': 0.0, 'g_loss': 0.0}", "covers"),
-    # continuous generators made by hand, with no training (on the ring only): they must lose the ring's coverage points
+    Mutant("train_gan", "    return history\n",
+           "    if data.shape[1] == 2:\n        G.forward = lambda z: torch.tensor([2.0, 0.0], dtype=z.dtype) + 0.05 * z\n"
+           "    return history\n", "mode collapse"),
+    # no training at all, and the generators below made by hand: told the measurements (names_no_mistake), never a
+    # mistake the evidence does not show (mode collapse, samples on the centres)
+    Mutant("train_gan", "losses = gan_step(G, D, opt_G, opt_D, real, z)", "losses = {'d_loss': 0.0, 'g_loss': 0.0}", "covers",
+           names_no_mistake=True),
+    # continuous generators made by hand, with no training: they must lose the coverage points of the ring ...
     Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: 2 * z\n    return history\n",
-           "of its samples lie within 3σ of a mode"),
+           "of its samples lie within 3σ of a mode", names_no_mistake=True),
     Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: z.clone()\n    return history\n",
-           "of its samples lie within 3σ of a mode"),
+           "of its samples lie within 3σ of a mode", names_no_mistake=True),
     Mutant("train_gan", "    return history\n",
            "    def circle(z):\n        a = torch.atan2(z[:, 1], z[:, 0])\n        return 2 * torch.stack([torch.cos(a), torch.sin(a)], 1)\n"
            "    if data.shape[1] == 2:\n        G.forward = circle\n    return history\n",
-           "G has not learnt where the modes are"),
+           "G has not learnt where the modes are", names_no_mistake=True),
     Mutant("train_gan", "    return history\n", "    if data.shape[1] == 2:\n        G.forward = lambda z: 1.4142 * z\n    return history\n",
-           "of its samples lie within 3σ of a mode"),
+           "of its samples lie within 3σ of a mode", names_no_mistake=True),
+    # ... and on the digits: the training mean plus a little noise mapped linearly from z (high precision, few digits
+    # covered); it must lose the digits' coverage points
+    Mutant("train_gan", "    return history\n",
+           "    if data.shape[1] == 64:\n        pixels = (data + 1) / 2\n        mean, std = pixels.mean(0), pixels.std(0)\n"
+           "        W = torch.randn(G.latent_dim, 64, generator=torch.Generator().manual_seed(0)).to(data.dtype) / G.latent_dim ** 0.5\n"
+           "        G.forward = lambda z: 2 * (mean + 0.5 * std * (z.to(data.dtype) @ W)).clamp(0, 1) - 1\n    return history\n",
+           "too few of the held-out digits", names_no_mistake=True),
+    # correct but under-trained (a learning rate 1000 times too small): told the measurements, not a mistake
+    Mutant("train_gan", "batch_size: int = 128, lr: float = 2e-3", "batch_size: int = 128, lr: float = 2e-6",
+           "of 8 modes", names_no_mistake=True),
     # 7. concepts
     Mutant("concepts", 'q_mode_collapse = "b"', 'q_mode_collapse = "c"', "oscillating losses are normal"),
     Mutant("concepts", 'q_nonsaturating = "c"', 'q_nonsaturating = "a"', "the same fixed point"),

@@ -9,6 +9,7 @@ import torch
 from coursecheck.compare import Mismatch, Mistake, assert_choice, assert_close
 ref = reference_module('reference.gan')
 ring = shipped_module('ring')
+coverage = shipped_module('generative_metrics').coverage
 precision_recall = shipped_module('generative_metrics').precision_recall
 
 
@@ -24,7 +25,7 @@ THRESHOLDS = {name: entry['threshold'] for name, entry in CALIBRATION['metrics']
 RING = {'dims': (2, 2, 64, False), 'steps': 1200, 'seconds': 60.0, 'n_train': 4096, 'n_eval': 2000, 'std': 0.05}
 
 
-DIGITS = {'dims': (8, 64, 128, True), 'steps': 600, 'seconds': 60.0, 'n_eval': 1000}
+DIGITS = {'dims': (8, 64, 128, True), 'steps': 1500, 'seconds': 60.0, 'n_eval': 1000}
 
 
 HARNESS_TIMEOUT = 75
@@ -360,7 +361,7 @@ def ring_metrics(res: dict, train: np.ndarray, delta: np.ndarray) -> dict:
     near_s = np.linalg.norm(s[:, None, :] - modes[None], axis=2).min(axis=1)
     near_d = np.linalg.norm(train[:, None, :].astype(np.float64) - modes[None], axis=2).min(axis=1)
     good = near_s <= 3 * RING['std']
-    spread = float(np.median(near_s[good]) / np.median(near_d)) if good.any() else 0.0
+    spread = float(np.median(near_s[good]) / np.median(near_d)) if good.any() else float('nan')
     return {'ring_modes': covered, 'ring_quality': quality, 'ring_contrast': ring_contrast(s), 'ring_spread': spread, 'ring_z_std': float(s.std(axis=0).max()), 'ring_copies': copy_fraction(s, train, 1e-06), 'ring_continuity': continuity_ratio(s, res['nudged'], delta)}
 
 
@@ -381,9 +382,10 @@ def digit_metrics(res: dict, X_train: np.ndarray, X_test: np.ndarray, y_test: np
     s = (res['samples'] + 1.0) / 2.0
     nudged = (res['nudged'] + 1.0) / 2.0
     precision, recall = precision_recall(recorded_call('digit_metrics#1', None, X_test), t(s))
+    covered = coverage(torch.as_tensor(X_test, dtype=torch.float64), torch.as_tensor(s, dtype=torch.float64))
     labels = y_test[torch.cdist(t(s), recorded_call('digit_metrics#2', None, X_test)).argmin(dim=1).numpy()]
     counts = np.bincount(labels, minlength=10)
-    return {'digits_precision': precision, 'digits_recall': recall, 'digits_classes': int((counts >= 0.01 * len(s)).sum()), 'digits_z_std': float(s.std(axis=0).max()), 'digits_copies': copy_fraction(s, X_train, 0.001), 'digits_continuity': continuity_ratio(s, nudged, delta)}
+    return {'digits_precision': precision, 'digits_recall': recall, 'digits_coverage': covered, 'digits_classes': int((counts >= 0.01 * len(s)).sum()), 'digits_z_std': float(s.std(axis=0).max()), 'digits_copies': copy_fraction(s, X_train, 0.001), 'digits_continuity': continuity_ratio(s, nudged, delta)}
 
 
 def trained(submission, key: str, run):
@@ -448,7 +450,7 @@ def test_ring_gan_covers_the_modes(submission, rng, figure):
     figure('ring: your d_loss and g_loss', loss_figure(res, 'train_gan on the ring'))
     problems = []
     if m['ring_modes'] < THRESHOLDS['ring_modes']:
-        collapse = ' (mode collapse: G maps every z to a few modes)' if m['ring_modes'] <= 3 else ''
+        collapse = ' (mode collapse: G maps every z to a few modes)' if 0 < m['ring_modes'] <= 3 and m['ring_quality'] >= THRESHOLDS['ring_quality'] else ''
         problems.append(f"it covers {m['ring_modes']} of 8 modes, at least {THRESHOLDS['ring_modes']} are required{collapse}")
     if m['ring_quality'] < THRESHOLDS['ring_quality']:
         problems.append(f"{100 * m['ring_quality']:.1f}% of its samples lie within 3σ of a mode, at least {100 * THRESHOLDS['ring_quality']:.0f}% are required")
@@ -467,8 +469,8 @@ def run_digits(submission, eval_seed: int):
 
 @pytest.mark.task('digits')
 @pytest.mark.points(2)
-def test_digit_gan_precision_and_classes(submission, rng, figure):
-    """train_gan on 8×8 digits in [-1, 1] (600 steps): precision against held-out digits, several classes"""
+def test_digit_gan_precision_coverage_and_classes(submission, rng, figure):
+    """train_gan on 8×8 digits in [-1, 1] (1,500 steps): precision and coverage of held-out digits, several classes"""
     eval_seed = int(rng.integers(2 ** 31))
     res, m, X_test = trained(submission, 'digits', lambda: run_digits(submission, eval_seed))
     from matplotlib.figure import Figure
@@ -485,8 +487,11 @@ def test_digit_gan_precision_and_classes(submission, rng, figure):
     problems = []
     if m['digits_precision'] < THRESHOLDS['digits_precision']:
         problems.append(f"precision {m['digits_precision']:.3f} < {THRESHOLDS['digits_precision']:.3f} (too few samples look like real digits)")
+    if m['digits_coverage'] < THRESHOLDS['digits_coverage']:
+        problems.append(f"coverage {m['digits_coverage']:.3f} < {THRESHOLDS['digits_coverage']:.3f} (the samples come near too few of the held-out digits; for comparison, the training mean plus noise stays below the threshold)")
     if m['digits_classes'] < THRESHOLDS['digits_classes']:
-        problems.append(f"only {m['digits_classes']} digit classes among the samples (nearest held-out digit), at least {THRESHOLDS['digits_classes']} are required: mode collapse")
+        collapse = ': mode collapse' if m['digits_precision'] >= THRESHOLDS['digits_precision'] else ''
+        problems.append(f"only {m['digits_classes']} digit classes among the samples (nearest held-out digit), at least {THRESHOLDS['digits_classes']} are required{collapse}")
     if problems:
         raise Mismatch('your digit GAN: ' + '; '.join(problems) + f" (recall {m['digits_recall']:.3f}, {budget_note(res, DIGITS['steps'])}). Check gan_step and train_gan (the solution uses Adam, lr 2e-3, batch 128)")
 
