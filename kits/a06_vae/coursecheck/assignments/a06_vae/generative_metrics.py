@@ -4,6 +4,11 @@ for Assessing Generative Models", cited in the course).
 Each real sample gets a ball whose radius is the distance to its k-th nearest other real sample; the union of
 balls approximates the real manifold. Precision is the fraction of generated samples inside it (quality); recall
 swaps the roles: the fraction of real samples inside the generated manifold (diversity).
+
+Coverage (Naeem et al., 2020, "Reliable Fidelity and Diversity Metrics for Generative Models") measures diversity
+with the real balls only: the fraction of real samples whose ball holds at least one generated sample. Unlike
+recall, it does not trust the generated samples' own neighbourhoods, which outliers among them inflate and a small
+real set leaves nearly empty.
 """
 from __future__ import annotations
 
@@ -34,3 +39,13 @@ def precision_recall(real_features: Tensor, fake_features: Tensor, k: int = 3) -
     precision = _coverage(real_features, knn_radii(real_features, k), fake_features)
     recall = _coverage(fake_features, knn_radii(fake_features, k), real_features)
     return float(precision), float(recall)
+
+
+def coverage(real_features: Tensor, fake_features: Tensor, k: int = 5, chunk: int = 4096) -> float:
+    """The fraction of real samples with a fake one within their k-NN radius, in [0, 1]. Inputs (N, D) and (M, D)."""
+    radii = knn_radii(real_features, k)
+    hit = torch.zeros(real_features.shape[0], dtype=torch.bool, device=real_features.device)
+    for start in range(0, fake_features.shape[0], chunk):
+        d = torch.cdist(fake_features[start : start + chunk], real_features)  # (c, N)
+        hit |= (d <= radii[None, :]).any(dim=0)
+    return float(hit.double().mean())

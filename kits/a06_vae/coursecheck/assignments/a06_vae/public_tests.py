@@ -32,6 +32,9 @@ def threshold(metric: str) -> float:
     return float(calibration()['metrics'][metric]['threshold'])
 
 
+KL_FAR = 60.0
+
+
 HARNESS_TIMEOUT = 100
 
 
@@ -174,9 +177,12 @@ def _vae_harness(student, X_train, X_test, seed, steps, max_seconds, latent_dim,
     if not isinstance(model, torch.nn.Module):
         return {'not_module': type(model).__name__}
     model = model.to(device)
+    before = [p.detach().clone() for p in model.parameters()]
     start = time.perf_counter()
     losses = student.train(model, Xtr, steps=steps, max_seconds=max_seconds)
     seconds = time.perf_counter() - start
+    after = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
+    moved = sum((float((a.detach() - b).double().pow(2).sum()) for a, b in zip(after, before))) ** 0.5 / max(sum((float(b.double().pow(2).sum()) for b in before)) ** 0.5, 1e-300) if len(after) == len(before) else float('nan')
     try:
         losses = [float(v) for v in losses][:10 * steps]
     except TypeError:
@@ -190,7 +196,7 @@ def _vae_harness(student, X_train, X_test, seed, steps, max_seconds, latent_dim,
     n = Xte.shape[0]
     eps = torch.randn(n, latent_dim, generator=g).to(device)
     z_prior = torch.randn(n, latent_dim, generator=g).to(device)
-    out = {'seconds': seconds, 'losses': np.asarray(losses, dtype=np.float64)}
+    out = {'seconds': seconds, 'losses': np.asarray(losses, dtype=np.float64), 'weights_moved': moved}
     with torch.no_grad():
         mu, logvar = model.encode(Xte)
         mu, logvar = (torch.as_tensor(mu), torch.as_tensor(logvar))
@@ -276,6 +282,22 @@ def metrics(res: dict) -> dict[str, float]:
     return out
 
 
+def decoder_ignores_z(res: dict) -> bool:
+    """The evidence for "the decoder ignores z": decoding every digit's code and decoding another digit's code give
+    the same logits (to float32 rounding). An untrained or under-trained decoder still changes with z."""
+    own, other = (np.asarray(res[k], dtype=np.float64) for k in ('logits', 'logits_swapped'))
+    return float(np.abs(own - other).mean()) <= 1e-06 * max(float(np.abs(own).mean()), 1e-12)
+
+
+def train_moved_no_weight(res: dict) -> bool:
+    """The evidence for "train did not update the weights": none moved (a reply without the measurement proves nothing)."""
+    moved = res.get('weights_moved')
+    return isinstance(moved, float) and moved == 0.0
+
+
+NO_UPDATE = " Your train did not change any weight: call zero_grad, backward and the optimizer's step for every batch."
+
+
 _RUNS: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 
 
@@ -330,6 +352,16 @@ def image_grid(fig, rows: list[tuple[str, np.ndarray]], side: int=28) -> None:
     ax.set_yticks([pad + r * (side + pad) + side / 2 for r in range(len(rows))], [label for label, _ in rows])
 
 
+def mean_digit_hint(res: dict) -> str:
+    """What a negative ELBO no better than the mean digit's says, from the evidence in the reply."""
+    said = ' That is what a model that ignores its input gets (the mean digit, KL = 0)'
+    if decoder_ignores_z(res):
+        return said + ': your decoder gives the same output for every z. decode(z) must map the code through the network.'
+    if train_moved_no_weight(res):
+        return said + '.' + NO_UPDATE
+    return said + f". Your decoder depends on z and your train moved the weights (by {100 * res['weights_moved']:.2g} % of their size), but the model learnt little in the budget: compare your loss curve with a falling one (Adam with a learning rate of 2e-3 to 3e-3 and batches of 64 trains well in 600 steps)."
+
+
 @pytest.mark.task('trained_vae')
 @pytest.mark.points(2)
 def test_trained_vae_reaches_the_heldout_elbo(submission, figure):
@@ -354,7 +386,7 @@ def test_trained_vae_reaches_the_heldout_elbo(submission, figure):
     if not np.isfinite(m['heldout_neg_elbo']) or m['heldout_neg_elbo'] > limit:
         logits, X_test = (res['logits'].astype(np.float64), mnist()[1].astype(np.float64))
         recon, kl = heldout_parts(X_test, logits, res['mu'], res['logvar'])
-        hint = ' Your decode(z) returns values in [0, 1]: it looks like probabilities. decode must return logits (no sigmoid), because the ELBO is computed with the BCE on logits.' if logits.min() >= 0 and logits.max() <= 1 else f' The KL is large ({kl:.0f} nats): is the KL term in your training loss (recon + beta * kl)?' if kl > 60 else ' That is what a model that ignores its input gets (the mean digit, KL = 0): does the decoder use z, and does train update the weights (zero_grad, backward, step)?' if m['heldout_neg_elbo'] > calibration()['baselines']['input_mean']['heldout_neg_elbo'] - 5 else ' Check the loss (sum over pixels, KL added) and the learning rate (Adam with 2e-3 to 3e-3 and batches of 64 trains well in 600 steps; 1e-3 is too slow).'
+        hint = ' Your decode(z) returns values in [0, 1]: it looks like probabilities. decode must return logits (no sigmoid), because the ELBO is computed with the BCE on logits.' if logits.min() >= 0 and logits.max() <= 1 else f' The KL is large ({kl:.0f} nats): is the KL term in your training loss (recon + beta * kl)?' if kl > KL_FAR else mean_digit_hint(res) if m['heldout_neg_elbo'] > calibration()['baselines']['input_mean']['heldout_neg_elbo'] - 5 else ' Check the loss (sum over pixels, KL added) and the learning rate (Adam with 2e-3 to 3e-3 and batches of 64 trains well in 600 steps; 1e-3 is too slow).'
         raise AssertionError(f"the held-out negative ELBO, recomputed from your mu, logvar and decoded logits, is {m['heldout_neg_elbo']:.1f} nats per digit; it must be ≤ {limit:.1f} (the solution gets about {calibration()['metrics']['heldout_neg_elbo']['mean']:.0f}; training took {res['seconds']:.1f} s, {len(res['losses'])} steps; reconstruction {recon:.1f} + KL {kl:.1f}).{hint}")
 
 
