@@ -41,6 +41,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.calibration_file import add_pass_rate  # noqa: E402
 from benchmarks.machine_load import start_load, stop_load  # noqa: E402
 
 OUT = ROOT / "grader" / "graders" / "calibration_a05_autoencoders.json"
@@ -238,8 +239,8 @@ def main() -> None:
             write_thresholds(grader, solution, data, seeds, runs, grader_seed, args.baseline_seeds, started)
     finally:
         stop_load(load)
-    result = json.loads(OUT.read_text(encoding="utf-8"))
-    failed = {str(seed): bad for seed, r in zip(seeds, runs) if (bad := failed_metrics(r, result["metrics"]))}
+    metrics = json.loads(OUT.read_text(encoding="utf-8"))["metrics"]
+    failed = {str(seed): bad for seed, r in zip(seeds, runs) if (bad := failed_metrics(r, metrics))}
     cut = [seed for seed, r in zip(seeds, runs) if min(r["steps"]) < BUDGET["steps"]]
     entry = {"trainer": args.trainer, "load": args.load, "nproc": os.cpu_count(),
              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "seeds": len(seeds),
@@ -247,8 +248,7 @@ def main() -> None:
              "failed": failed, "cut_by_seconds": cut, "seconds_max": max(max(r["seconds"]) for r in runs),
              "load_average_at_end": list(os.getloadavg()), "seconds_total": round(time.perf_counter() - started, 1)}
     print("pass rate", args.trainer, "load", args.load, f"{entry['passed']}/{entry['seeds']}", failed, flush=True)
-    result["pass_rates"] = [e for e in result.get("pass_rates", []) if (e["trainer"], e["load"]) != (args.trainer, args.load)] + [entry]
-    OUT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    add_pass_rate(OUT, entry)
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 
