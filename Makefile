@@ -35,9 +35,11 @@ demo: setup
 	$(BIN)/grader release
 	$(BIN)/grader demo --out out
 
+# One pytest process per core; --dist loadscope keeps each test module in one process, so a module's shared
+# fixtures (a graded class, a built release) are made once.
 test: setup
 	@$(call APT_INSTALL,chromium chromium-driver)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 benchmark: setup
 	$(BIN)/python benchmarks/overhead.py
