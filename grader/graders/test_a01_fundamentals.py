@@ -916,7 +916,9 @@ def test_batch_norm_constant_feature(submission, rng):
 # trained with seed 2026 (the grader's) and seeds 0-9: its accuracy on the 1,000 test images was 0.929-0.939
 # (0.930 with seed 2026), in 1.4-2.5 s of training. The threshold 0.90 leaves a margin of 2.9 points below the worst
 # seed. A model that ignores its input predicts one class (about 0.10); a logistic regression trained the same way
-# reaches 0.879-0.885 (seeds 0-2), so the threshold asks for a working hidden layer.
+# reaches 0.879-0.885 (seeds 0-2), so the threshold asks for a working hidden layer. Pass rates over 20 training seeds
+# of the solution and of other correct trainings (Adam at a constant 1e-3, SGD with momentum), quiet and loaded, are in
+# calibration_a01_fundamentals.json (benchmarks/calibrate_a01_fundamentals.py): all 20/20, the lowest accuracy 0.910.
 MNIST_SEED = 2026
 MNIST_THRESHOLD = 0.90
 MNIST_SECONDS = 20  # wall clock for build_mlp + train + the predictions in the worker: ~5x the solution's, for loaded machines
