@@ -549,6 +549,8 @@ def write_kit(course: Course, assignment_id: str, out_dir: Path, release: Path, 
             (data / f"{module.rsplit('.', 1)[1]}.py").write_text(shipped_source(module), encoding="utf-8")
         for calibration in sorted((course.root / assignment.grader).parent.glob(f"calibration_{assignment_id}*.json")):
             doc = public_calibration(json.loads(calibration.read_text(encoding="utf-8")), source)
+            if not doc:  # no public test reads it (a01's holds only pass rates): nothing to ship
+                continue
             (data / calibration.name).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         meta = {"assignment": assignment_id, "seed": PUBLIC_SEED, "tasks": [t.id for t in assignment.tasks],
                 "tests": tests, "grade_ids": [], "names": [], "student_numbers": _has_student_numbers(course, assignment_id),
