@@ -54,6 +54,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.calibration_file import add_pass_rate  # noqa: E402
 from benchmarks.machine_load import start_load, stop_load  # noqa: E402
 OUT = ROOT / "grader" / "graders" / "calibration_a06_vae.json"
 FRACTION = 0.4
@@ -316,6 +317,7 @@ def main() -> None:
     torch.set_num_threads(1)  # the worker's setting
     G = grader_module()
     start = time.perf_counter()
+    entry = None  # a pass-rate run's entry, which add_pass_rate writes itself
     if args.drop:
         data = json.loads(OUT.read_text(encoding="utf-8"))
         moved = [{**e, "reason": args.drop} for e in data["pass_rates"] if e["trainer"] == args.trainer]
@@ -346,10 +348,9 @@ def main() -> None:
         finally:
             stop_load(load)
         print("pass rate", args.trainer, "load", args.load, f"{entry['passed']}/{entry['seeds']}", entry["failed"], flush=True)
-        data = json.loads(OUT.read_text(encoding="utf-8"))  # re-read: another run may have written meanwhile
-        keep = [e for e in data.get("pass_rates", []) if (e["trainer"], e["load"]) != (args.trainer, args.load)]
-        data["pass_rates"] = keep + [entry]
-    OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        data = add_pass_rate(OUT, entry, ensure_ascii=False)  # re-reads the file: another run may have written meanwhile
+    if not entry:
+        OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for name, m in data["metrics"].items():
         print(f"{name:20s} mean {m['mean']:9.4f} std {m['std']:.4f} worst {m['worst']:9.4f} threshold {m['threshold']:9.4f} "
               f"false fails {m['false_fail_rate']:.2f}")
